@@ -1,0 +1,158 @@
+# snapfleet.digitalocean: development and CI entry points.  `make help` lists the targets.
+#
+# Everything is installed from the pinned requirement files into .venv (Python 3.11,
+# ansible-core 2.19) and .venv-2.21 (Python 3.12, ansible-core 2.21); nothing else is
+# assumed on the machine beyond the Python interpreters and bash.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+MAKEFLAGS += --no-print-directory
+
+NAMESPACE := snapfleet
+NAME      := digitalocean
+VERSION   := $(shell sed -n 's/^version:[[:space:]]*//p' galaxy.yml)
+TARBALL   := .build/$(NAMESPACE)-$(NAME)-$(VERSION).tar.gz
+
+# Real interpreters, never pyenv shims (override: make PY311=/path/to/python3.11).
+PY311 ?= $(shell bash tools/find-python.sh 3.11)
+PY312 ?= $(shell bash tools/find-python.sh 3.12)
+# pip itself, pinned: the one that installs the pins.
+PIP_VERSION := 26.3
+
+VENV     := .venv
+VENV221  := .venv-2.21
+COLL_LINK := .collections/ansible_collections/$(NAMESPACE)/$(NAME)
+
+# The work tree imports as the installed collection would (see CONTRIBUTING.md).
+export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/.collections
+export PYTHONPATH := $(CURDIR)/.collections
+export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
+# Keep pip's download cache between runs (outside git; CI machines of the same kind keep ~/.cache).
+export PIP_CACHE_DIR ?= $(HOME)/.cache/pip
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+export ANSIBLE_NOCOLOR := 1
+export ANSIBLE_FORCE_COLOR := 0
+
+GATES := lint unit integration sanity units ansible-lint docs-lint changelog-lint build importer ee bench-smoke
+
+.PHONY: help venv venv-2.21 test $(GATES) sanity-2.19 sanity-2.21 units-2.19 units-2.21 \
+        demo bench docs changelog clean distclean
+
+help:
+	@echo "make venv         .venv: Python 3.11 + requirements-dev.txt (ansible-core 2.19), links $(COLL_LINK)"
+	@echo "make venv-2.21    .venv-2.21: Python 3.12 + requirements-2.21.txt (ansible-core 2.21)"
+	@echo "make test         every gate, in order, stopping at the first failure:"
+	@echo "                  $(GATES)"
+	@echo "make demo         build + install the collection to .demo/collections, run examples/demo.sh"
+	@echo "make bench        python benchmarks/run.py"
+	@echo "make docs         HTML docsite (offline) into docs/build/html"
+	@echo "make changelog    regenerate CHANGELOG.rst (antsibull-changelog generate)"
+	@echo "make clean        remove build/test output (keeps the venvs); distclean removes the venvs too"
+
+# ---------------------------------------------------------------------------- environments
+venv: $(VENV)/.done $(COLL_LINK)
+$(COLL_LINK):
+	@mkdir -p $(dir $@)
+	ln -sfn ../../.. $@
+$(VENV)/.done: requirements-dev.txt
+	@test -n "$(PY311)" || { echo "no Python 3.11 found (set PY311=...)"; exit 1; }
+	@test -x $(VENV)/bin/python || $(PY311) -m venv $(VENV)
+	$(VENV)/bin/python -m pip install --quiet --upgrade pip==$(PIP_VERSION)
+	$(VENV)/bin/python -m pip install --quiet -r requirements-dev.txt 2>&1 | sed "/Location .file:.* is ignored/d"
+	@touch $@
+
+venv-2.21: $(VENV221)/.done
+$(VENV221)/.done: requirements-2.21.txt
+	@test -n "$(PY312)" || { echo "no Python 3.12 found (set PY312=...)"; exit 1; }
+	@test -x $(VENV221)/bin/python || $(PY312) -m venv $(VENV221)
+	$(VENV221)/bin/python -m pip install --quiet --upgrade pip==$(PIP_VERSION)
+	$(VENV221)/bin/python -m pip install --quiet -r requirements-2.21.txt 2>&1 | sed "/Location .file:.* is ignored/d"
+	@touch $@
+
+# ---------------------------------------------------------------------------- the gates
+# `make test` runs the gates one after another (also under -j) and stops at the first failure;
+# each is timed (tools/gate.sh) and the last line printed is the test-count summary.
+test: venv venv-2.21
+	@rm -rf .cache/junit .cache/gates.txt
+	@for gate in $(GATES); do \
+	    bash tools/gate.sh $$gate $(MAKE) $$gate-run || { python tools/summary.py || true; echo "make test: gate '$$gate' failed"; exit 1; }; \
+	done
+	@python tools/summary.py
+
+# Each gate X is "X-run" (the work, no prerequisites re-checked) plus X (venv + X-run) so
+# that `make unit` etc. also work alone.
+$(GATES): venv
+	@$(MAKE) $@-run
+
+lint-run:
+	ruff check .
+
+unit-run:
+	bash tools/pytest-gate.sh unit tests/unit
+
+integration-run:
+	bash tools/pytest-gate.sh integration tests/integration
+
+sanity: venv-2.21
+sanity-run: sanity-2.19 sanity-2.21
+sanity-2.19: venv
+	python tools/ansible_test.py --venv $(VENV) -- sanity --color no
+sanity-2.21: venv-2.21
+	python tools/ansible_test.py --venv $(VENV221) -- sanity --color no
+
+units: venv-2.21
+units-run: units-2.19 units-2.21
+units-2.19: venv
+	@if [ -z "$$(find tests/unit -name 'test_*.py' 2>/dev/null | head -1)" ]; then echo "[units] skipped: no tests in tests/unit yet"; \
+	else python tools/ansible_test.py --venv $(VENV) -- units --color no --python 3.11; fi
+units-2.21: venv-2.21
+	@if [ -z "$$(find tests/unit -name 'test_*.py' 2>/dev/null | head -1)" ]; then echo "[units] skipped: no tests in tests/unit yet"; \
+	else python tools/ansible_test.py --venv $(VENV221) -- units --color no --python 3.12; fi
+
+ansible-lint-run:
+	ansible-lint --profile production
+
+docs-lint-run:
+	antsibull-docs lint-collection-docs --plugin-docs .
+
+changelog-lint-run:
+	antsibull-changelog lint
+
+build-run:
+	@rm -rf .build && mkdir -p .build
+	ansible-galaxy collection build --force --output-path .build .
+	@ls -l $(TARBALL)
+
+# galaxy-importer offline: no ansible-test/docker, ansible-lint offline (tools/galaxy-importer.cfg).
+importer-run: $(if $(wildcard $(TARBALL)),,build-run)
+	GALAXY_IMPORTER_CONFIG=$(CURDIR)/tools/galaxy-importer.cfg python tools/importer.py $(TARBALL)
+
+ee-run:
+	bash tools/pytest-gate.sh ee tests/ee
+
+bench-smoke-run:
+	bash tools/pytest-gate.sh bench-smoke benchmarks/test_smoke.py
+
+# ---------------------------------------------------------------------------- the rest
+demo: venv build-run
+	ansible-galaxy collection install --force -p .demo/collections $(TARBALL)
+	@test -e examples/demo.sh || { echo "examples/demo.sh is missing"; exit 1; }
+	ANSIBLE_COLLECTIONS_PATH=$(CURDIR)/.demo/collections PYTHONPATH=$(CURDIR)/.demo/collections \
+	    bash examples/demo.sh
+
+bench: venv
+	python benchmarks/run.py
+
+docs: venv
+	bash tools/build-docs.sh
+
+changelog: venv
+	antsibull-changelog generate
+
+clean:
+	rm -rf .build .demo .cache docs/build tests/output .pytest_cache .ruff_cache .hypothesis examples/output
+	find . -name __pycache__ -type d -not -path './.venv*' -prune -exec rm -rf {} +
+
+distclean: clean
+	rm -rf $(VENV) $(VENV221) .collections

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Print the absolute path of a real (non-shim) interpreter for Python X.Y, or exit 1.
+#
+#   tools/find-python.sh 3.11
+#
+# pyenv shims on PATH may point at a version that is not selected and then fail at run
+# time, so every candidate is executed and asked for its own sys.executable: what is
+# printed is always the real binary behind a shim.
+set -u
+want="${1:?usage: find-python.sh X.Y}"
+
+probe() {
+    "$1" -c "import sys; assert '%d.%d' % sys.version_info[:2] == '$want'; print(sys.executable)" 2>/dev/null
+}
+
+candidates=()
+if command -v pyenv >/dev/null 2>&1; then
+    root="$(pyenv root 2>/dev/null)"
+    # newest patch release first
+    for d in $(ls -d "$root"/versions/"$want".*/ 2>/dev/null | sort -rV); do
+        candidates+=("${d%/}/bin/python$want")
+    done
+fi
+[ -d "$HOME/.pyenv/versions" ] && for d in $(ls -d "$HOME"/.pyenv/versions/"$want".*/ 2>/dev/null | sort -rV); do
+    candidates+=("${d%/}/bin/python$want")
+done
+candidates+=("/usr/bin/python$want" "/usr/local/bin/python$want")
+p="$(command -v "python$want" 2>/dev/null)" && candidates+=("$p")
+
+for c in "${candidates[@]}"; do
+    [ -x "$c" ] || continue
+    if exe="$(probe "$c")" && [ -n "$exe" ]; then
+        echo "$exe"
+        exit 0
+    fi
+done
+echo "find-python.sh: no working python$want found" >&2
+exit 1

@@ -1,0 +1,52 @@
+#!/usr/bin/env python3
+"""Closing summary of `make test`: gate timings, then test counts from the junit XML files.
+
+The very last line is the plain ``summary: N passed, N failed, N skipped`` line that CI reads.
+Counts add up every pytest run of this `make test` (unit, integration, ee, bench-smoke) and the
+ansible-test units runs; a failed count > 0 makes this script exit 1.
+"""
+from __future__ import annotations
+
+import sys
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+CACHE = Path(__file__).resolve().parent.parent / '.cache'
+
+
+def counts(xml: Path) -> tuple[int, int, int, int]:
+    """(tests, failures + errors, skipped) of one junit file."""
+    root = ET.parse(xml).getroot()
+    suites = [root] if root.tag == 'testsuite' else root.findall('testsuite')
+    tests = failed = skipped = 0
+    for s in suites:
+        tests += int(s.get('tests', 0))
+        failed += int(s.get('failures', 0)) + int(s.get('errors', 0))
+        skipped += int(s.get('skipped', 0))
+    return tests, failed, skipped, tests - failed - skipped
+
+
+def main() -> int:
+    gates = CACHE / 'gates.txt'
+    if gates.exists():
+        print('\n== gates (seconds) ==')
+        total = 0
+        for line in gates.read_text().splitlines():
+            name, status, secs = line.split()
+            total += int(secs)
+            print(f'  {name:<16} {status:<10} {secs:>5}')
+        print(f'  {"total":<16} {"":<10} {total:>5}')
+    passed = failed = skipped = 0
+    print('\n== tests ==')
+    for xml in sorted((CACHE / 'junit').glob('*.xml')):
+        t, f, s, p = counts(xml)
+        print(f'  {xml.stem:<40} {p} passed, {f} failed, {s} skipped')
+        passed, failed, skipped = passed + p, failed + f, skipped + s
+    line = f'summary: {passed} passed, {failed} failed, {skipped} skipped'
+    print(line)
+    (CACHE / 'summary.txt').write_text(line + '\n')
+    return 1 if failed else 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
