@@ -1,0 +1,201 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) snapfleet developers
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+name: snapshots
+short_description: List DigitalOcean Droplet and volume snapshots in templates and vars
+version_added: 1.0.0
+description:
+  - Returns the snapshots of a DigitalOcean account, of one resource type, of one volume, or the snapshots
+    whose ids are given as terms, for use in templates, vars and loops.
+  - Takes the same options, and gives the same results and errors, as the
+    M(snapfleet.digitalocean.snapshot_info) module.
+  - The same query asked several times while one template or task is rendered is listed once.
+    With O(cache), one listing is shared by every host, fork and task for O(cache_timeout) seconds.
+author:
+  - snapfleet developers
+requirements:
+  - requests >= 2.25
+extends_documentation_fragment:
+  - snapfleet.digitalocean.connection.plugins
+  - snapfleet.digitalocean.query
+options:
+  _terms:
+    description:
+      - Snapshot ids. When given, those snapshots are returned, in the order of the terms, and O(snapshot_id),
+        O(volume_id) and O(page) must not be set.
+    type: list
+    elements: str
+    required: false
+  group_by:
+    description:
+      - Return one dictionary of group name to the list of snapshots in that group, the way an inventory
+        groups hosts, instead of a list.
+      - V(region) and V(tag) put a snapshot in a group for each of its regions or tags; a snapshot without any
+        is in no group.
+      - With C(lookup()) the dictionary comes back as it is; with C(query()) inside a one-element list.
+    type: str
+    choices: [region, resource_type, resource_id, tag]
+  cache:
+    description:
+      - Keep the listing in an Ansible cache plugin for O(cache_timeout) seconds, shared by every host, fork
+        and task that asks the same query (the filters may differ) with the same API URL and token.
+      - Forks that ask at the same moment wait for the first one rather than all listing the account.
+      - The cache never holds the token; a file-based cache's files are readable by their owner alone.
+    type: bool
+    default: false
+    env:
+      - name: SNAPFLEET_DIGITALOCEAN_CACHE
+    ini:
+      - section: snapfleet_digitalocean
+        key: cache
+  cache_timeout:
+    description:
+      - Seconds a cached listing stays valid.
+    type: int
+    default: 300
+    env:
+      - name: SNAPFLEET_DIGITALOCEAN_CACHE_TIMEOUT
+    ini:
+      - section: snapfleet_digitalocean
+        key: cache_timeout
+  cache_plugin:
+    description:
+      - The Ansible cache plugin that stores listings, as for inventory plugins.
+      - It must be shared across processes (a file, Redis or memcached backend), not V(ansible.builtin.memory).
+    type: str
+    default: ansible.builtin.jsonfile
+    env:
+      - name: SNAPFLEET_DIGITALOCEAN_CACHE_PLUGIN
+    ini:
+      - section: snapfleet_digitalocean
+        key: cache_plugin
+  cache_connection:
+    description:
+      - The cache plugin's connection, for V(ansible.builtin.jsonfile) a directory.
+      - Created readable by its owner alone.
+    type: str
+    default: ~/.cache/ansible/snapfleet.digitalocean
+    env:
+      - name: SNAPFLEET_DIGITALOCEAN_CACHE_CONNECTION
+    ini:
+      - section: snapfleet_digitalocean
+        key: cache_connection
+seealso:
+  - module: snapfleet.digitalocean.snapshot_info
+"""
+
+EXAMPLES = r"""
+- name: A line per Droplet snapshot
+  ansible.builtin.debug:
+    msg: "{{ item.name }} {{ item.created_at }} {{ item.size_gigabytes }} GB"
+  loop: "{{ query('snapfleet.digitalocean.snapshots', resource_type='droplet') }}"
+
+- name: The newest snapshot of a volume
+  ansible.builtin.set_fact:
+    newest: >-
+      {{ query('snapfleet.digitalocean.snapshots', resource_id='7724db7c-e098-11e5-b522-000f53304e51',
+               sort_by='created_at', sort_order='desc', limit=1) | first }}
+
+- name: Snapshots by id
+  ansible.builtin.debug:
+    msg: "{{ query('snapfleet.digitalocean.snapshots', '6372321', 'fbe805e8-866b-11e6-96bf-000f53315a41') }}"
+
+- name: Snapshots grouped by region, the listing shared by every host for 10 minutes
+  ansible.builtin.set_fact:
+    by_region: "{{ lookup('snapfleet.digitalocean.snapshots', group_by='region', cache=true, cache_timeout=600) }}"
+
+- name: Names of the volume snapshots older than 30 days in fra1
+  ansible.builtin.debug:
+    msg: "{{ query('snapfleet.digitalocean.snapshots', resource_type='volume', region='fra1',
+                   created_before='30d', fields=['name']) | map(attribute='name') }}"
+"""
+
+RETURN = r"""
+_list:
+  description:
+    - The snapshots, as the API describes them, in the API's order unless O(sort_by) is set;
+      only the keys in O(fields) when it is set. See M(snapfleet.digitalocean.snapshot_info) for the keys.
+    - With O(group_by), one dictionary of group name to a list of snapshots.
+  type: list
+  elements: dict
+"""
+
+from ansible.errors import AnsibleLookupError
+from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
+from ansible.plugins.lookup import LookupBase
+
+from ansible_collections.snapfleet.digitalocean.plugins.module_utils import query as q
+from ansible_collections.snapfleet.digitalocean.plugins.module_utils.client import Listing, require_requests
+from ansible_collections.snapfleet.digitalocean.plugins.module_utils.errors import OptionError, SnapfleetError
+from ansible_collections.snapfleet.digitalocean.plugins.module_utils.filters import GROUP_KEYS
+from ansible_collections.snapfleet.digitalocean.plugins.plugin_utils.lookup_cache import (
+    ListingCache,
+    cache_key,
+    memoized,
+)
+
+
+def _lookup_spec() -> dict:
+    """The module's spec, plus the lookup's own options, without defaults: only what the caller gave is checked."""
+    spec = q.argument_spec()
+    spec.update(
+        group_by=dict(type="str", choices=list(GROUP_KEYS)),
+        cache=dict(type="bool"),
+        cache_timeout=dict(type="int"),
+        cache_plugin=dict(type="str"),
+        cache_connection=dict(type="str"),
+    )
+    for option in spec.values():
+        option.pop("default", None)
+    return spec
+
+
+class LookupModule(LookupBase):
+    def run(self, terms, variables=None, **kwargs):
+        # The same validator as the module's AnsibleModule, on the same spec: the same messages.
+        spec = _lookup_spec()
+        checked = ArgumentSpecValidator(spec, mutually_exclusive=q.MUTUALLY_EXCLUSIVE).validate(kwargs)
+        if checked.error_messages:
+            raise AnsibleLookupError(checked.errors.msg)
+        given = {name: value for name, value in checked.validated_parameters.items()
+                 if name in spec and value is not None}
+        self.set_options(var_options=variables, direct=given)
+        params = {name: self.get_option(name) for name in spec}
+        ids = [str(term) for term in (terms or [])]
+        try:
+            require_requests()
+            q.check_connection(params)
+            q.check_group_by(params["group_by"])
+            if params["cache"] and params["cache_timeout"] < 1:
+                raise OptionError("cache_timeout", "cache_timeout: must be 1 second or more, got %s"
+                                  % params["cache_timeout"])
+            if ids and (params["snapshot_id"] or params["volume_id"] or params["page"]):
+                raise OptionError("_terms", "snapshot ids given as terms cannot be combined with "
+                                  "snapshot_id, volume_id or page")
+            queries = [q.plan(dict(params, snapshot_id=i)) for i in ids] or [q.plan(params)]
+            listings = [self._listing(query, params) for query in queries]
+        except SnapfleetError as exc:
+            raise AnsibleLookupError(exc.message) from None
+        if len(listings) > 1:
+            # Snapshots by id: one answer each, kept in the order of the terms.
+            listings = [Listing([s for one in listings for s in one.snapshots], len(listings), {})]
+        result = queries[0].finish(listings[0], group_by=params["group_by"])
+        return [result] if params["group_by"] else result
+
+    def _listing(self, query: q.Query, params: dict):
+        """One listing, read once per process and, with ``cache``, once per cache_timeout for everyone."""
+        key = cache_key(query.key(), params["api_url"], params["token"])
+
+        def fetch():
+            with q.make_client(params) as client:
+                return q.fetch(client, query)
+
+        if params["cache"]:
+            cache = ListingCache(params["cache_plugin"], params["cache_connection"], params["cache_timeout"])
+            return memoized(key, lambda: cache.get_or_fetch(key, fetch))
+        return memoized(key, fetch)

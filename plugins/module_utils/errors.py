@@ -1,0 +1,131 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) snapfleet developers
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""The collection's error types.
+
+Core code (client, query, filters) raises these; only the edges (the module's
+``main()`` and the lookup's ``run()``) translate them into ``fail_json`` or
+``AnsibleLookupError``. Every message is built here, once, so the module and
+the lookup say exactly the same thing.
+"""
+
+from __future__ import annotations
+
+import typing as t
+
+
+class SnapfleetError(Exception):
+    """Base class of every error this collection raises on purpose."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
+
+    def to_result(self) -> dict:
+        """Extra keys a module adds to its failed result (besides ``msg``)."""
+        return {}
+
+
+class OptionError(SnapfleetError):
+    """An option has a value the collection refuses, found before any request."""
+
+    def __init__(self, option: str, message: str) -> None:
+        super().__init__(message)
+        self.option = option
+
+
+class MissingDependencyError(SnapfleetError):
+    """A Python library the client needs is not installed."""
+
+
+class APIError(SnapfleetError):
+    """The API answered, but not with what was asked for (after any retries)."""
+
+    def __init__(
+        self,
+        status: int,
+        path: str,
+        attempts: int,
+        api_id: t.Optional[str] = None,
+        api_message: t.Optional[str] = None,
+        request_id: t.Optional[str] = None,
+        content_type: t.Optional[str] = None,
+        detail: t.Optional[str] = None,
+    ) -> None:
+        self.status = status
+        self.path = path
+        self.attempts = attempts
+        self.api_id = api_id
+        self.api_message = api_message
+        self.request_id = request_id
+        self.content_type = content_type
+        self.detail = detail
+        super().__init__(self._compose())
+
+    def _compose(self) -> str:
+        parts = ["DigitalOcean API error: GET %s answered HTTP %s" % (self.path, self.status)]
+        if self.api_id or self.api_message:
+            parts.append("%s: %s" % (self.api_id or "error", self.api_message or "(no message)"))
+        if self.detail:
+            parts.append(self.detail)
+        if self.request_id:
+            parts.append("request_id %s" % self.request_id)
+        parts.append("after %d attempt%s" % (self.attempts, "" if self.attempts == 1 else "s"))
+        return "; ".join(parts)
+
+    def to_result(self) -> dict:
+        return {
+            "status": self.status,
+            "error": {
+                "id": self.api_id,
+                "message": self.api_message,
+                "request_id": self.request_id,
+                "path": self.path,
+                "attempts": self.attempts,
+            },
+        }
+
+
+class TransportError(SnapfleetError):
+    """No usable answer reached us: connection refused or dropped, timeout, TLS failure."""
+
+    def __init__(self, path: str, attempts: int, reason: str) -> None:
+        self.path = path
+        self.attempts = attempts
+        self.reason = reason
+        super().__init__(
+            "Could not reach the DigitalOcean API: GET %s failed after %d attempt%s: %s"
+            % (path, attempts, "" if attempts == 1 else "s", reason)
+        )
+
+    def to_result(self) -> dict:
+        return {"error": {"path": self.path, "attempts": self.attempts, "reason": self.reason}}
+
+
+class IncompleteListingError(SnapfleetError):
+    """The listing kept changing while it was read and could not be made whole."""
+
+    def __init__(self, path: str, reads: int, detail: str) -> None:
+        self.path = path
+        self.reads = reads
+        super().__init__(
+            "The snapshot listing of %s changed while it was being read and could not be read "
+            "consistently in %d reads (%s); no partial list is returned, try again later."
+            % (path, reads, detail)
+        )
+
+    def to_result(self) -> dict:
+        return {"error": {"path": self.path, "reads": self.reads}}
+
+
+def redact(text: str, secrets: t.Iterable[t.Optional[str]]) -> str:
+    """Return ``text`` with every non-empty secret replaced, as a last line of defence."""
+    for secret in secrets:
+        if secret and len(secret) >= 4:
+            text = text.replace(secret, "********")
+    return text
