@@ -83,9 +83,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                     volumes=args.volumes_extra, host=args.host, port=args.port, rate_limit=rate_limit)
     sim.start()
     try:
-        print(f"SIMULATOR_URL={sim.url}", flush=True)
+        # Ready file first: a caller that saw the printed URL may look for the file at once.
         if args.ready_file is not None:
             _write_ready(args.ready_file, sim.url)
+        print(f"SIMULATOR_URL={sim.url}", flush=True)
         # A timed wait keeps the main thread responsive to signals.
         while not done.wait(0.5):
             pass

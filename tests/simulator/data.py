@@ -82,7 +82,7 @@ class SnapshotFactory:
         if not self._regions:
             raise ValueError("regions must not be empty")
         volume_ids = (
-            [_uuid(rng) for _ in range(volumes)] if isinstance(volumes, int) else list(volumes)
+            [_uuid(rng) for _index in range(volumes)] if isinstance(volumes, int) else list(volumes)
         )
         droplet_ids = (
             [str(i) for i in rng.sample(range(100_000_000, 400_000_000), droplets)]
@@ -200,4 +200,4 @@ def make_snapshots(
         regions=regions,
         clock=parse_time(start),
     )
-    return [factory.make() for _ in range(count)]
+    return [factory.make() for _index in range(count)]

@@ -6,6 +6,7 @@ routing and parameter validation, then the answer (plus the page's mutation).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import re
@@ -46,7 +47,7 @@ class Answer(NamedTuple):
     headers: dict[str, str]
 
 
-class _Drop(Exception):
+class _Drop(Exception):  # noqa: N818 - a control-flow signal, not an error
     """Close the connection without answering (a fault, or the server is stopping)."""
 
 
@@ -77,7 +78,7 @@ class _RateBudget:
         return allowed, headers
 
     def headers(self, now: float) -> dict[str, str]:
-        """The truthful ``ratelimit-*`` headers for this moment, without spending anything."""
+        """Return the truthful ``ratelimit-*`` headers for this moment, spending nothing."""
         if self.limit is None:
             # Unlimited: report the real API's hourly budget as untouched.
             return {
@@ -190,10 +191,8 @@ class Simulator:
             connections = list(self._connections)
         # Idle keep-alive connections would otherwise keep being served after stop().
         for conn in connections:
-            try:
+            with contextlib.suppress(OSError):
                 conn.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
         if self._thread is not None:
             self._thread.join(timeout=5)
             self._thread = None
@@ -278,7 +277,7 @@ class Simulator:
 
     @property
     def in_flight(self) -> int:
-        """Requests being served right now."""
+        """Requests being served right now (a request leaves just before its answer is sent)."""
         return self._in_flight
 
     @property
@@ -333,7 +332,7 @@ class Simulator:
 
     def _fault_answer(self, fault: Fault, method: str, path: str, query: dict[str, str],
                       authorization: str | None) -> Answer:
-        """The answer for a fault that replaces the normal answer (not drop or slow)."""
+        """Build the answer of a fault that replaces the normal one (not drop or slow)."""
         if fault.kind == "status":
             status = fault.status or 500
             headers = self._rate_headers()
@@ -355,7 +354,7 @@ class Simulator:
         return self._answer(method, path, query, authorization)
 
     def _answer(self, method: str, path: str, query: dict[str, str], authorization: str | None) -> Answer:
-        """The API's answer: rate limit, auth, routing, validation, data."""
+        """Answer as the API would: rate limit, auth, routing, validation, data."""
         with self._lock:
             allowed, headers = self._budget.take(time.time())
         if not allowed:
@@ -425,7 +424,7 @@ class _Handler(BaseHTTPRequestHandler):
     server: _Server
 
     def version_string(self) -> str:
-        """The ``Server`` header."""
+        """Return the ``Server`` header (without the Python version)."""
         return self.server_version
 
     def setup(self) -> None:
@@ -438,10 +437,10 @@ class _Handler(BaseHTTPRequestHandler):
         finally:
             self.server.simulator._untrack(self.connection)
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002  # pylint: disable=redefined-builtin
+    def log_message(self, format: str, *args: Any) -> None:  # pylint: disable=redefined-builtin
         """Quiet: tests and benchmarks read the request log, not stderr."""
 
-    def do_GET(self) -> None:  # noqa: N802 - the name http.server dispatches to
+    def do_GET(self) -> None:  # the name http.server dispatches to
         self._serve()
 
     do_HEAD = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = do_GET  # noqa: N815
@@ -456,7 +455,8 @@ class _Handler(BaseHTTPRequestHandler):
         for key, value in parse_qsl(split.query, keep_blank_values=True):
             query.setdefault(key, value)
         authorization = self.headers.get("Authorization")
-        status = 0
+        answer: Answer | None = None
+        damage: str | None = None
         sim._enter()
         try:
             self._discard_body()
@@ -470,15 +470,16 @@ class _Handler(BaseHTTPRequestHandler):
                 raise _Drop
             else:
                 answer = sim._fault_answer(fault, method, path, query, authorization)
-            status = answer.status
-            kind = fault.kind if fault is not None else None
-            self._write(answer, kind if kind in ("truncated", "cut_json") and answer.status == 200 else None)
+                if fault.kind in ("truncated", "cut_json") and answer.status == 200:
+                    damage = fault.kind
         except _Drop:
-            status = 0
             self.close_connection = True
         finally:
-            sim._leave(RequestRecord(method, path, query, status, started, time.monotonic(),
-                                     authorization == f"Bearer {sim.token}"))
+            # Logged before the answer leaves: a client that got its answer can read the log.
+            sim._leave(RequestRecord(method, path, query, answer.status if answer else 0, started,
+                                     time.monotonic(), authorization == f"Bearer {sim.token}"))
+        if answer is not None:
+            self._write(answer, damage)
 
     def _discard_body(self) -> None:
         # Keep-alive framing: an unread request body would be parsed as the next request.

@@ -63,7 +63,7 @@ class SnapshotStore:
     # -- reads ---------------------------------------------------------------------------
 
     def get(self, snapshot_id: str) -> Snapshot | None:
-        """The snapshot with this id, or None."""
+        """Return the snapshot with this id, or None."""
         with self._lock:
             if self._by_id is None:
                 self._by_id = {s["id"]: s for s in self._items}
@@ -153,13 +153,13 @@ class SnapshotStore:
     def _mutate(self, mutation: Mutation) -> None:
         if self._factory is None:
             self._factory = self._new_factory(mutation)
-        created = [self._factory.make() for _ in range(mutation.create)]
+        created = [self._factory.make() for _index in range(mutation.create)]
         # Newest first: the batch is reversed so the latest snapshot leads the list.
         created.reverse()
         rng = self._mutation_rng
         # Delete among the snapshots that existed before this round.
         old = self._items
-        for _ in range(min(mutation.delete, len(old))):
+        for _index in range(min(mutation.delete, len(old))):
             old.pop(rng.randrange(len(old)))
         self._items = created + old
         for s in created:

@@ -218,6 +218,10 @@ def test_contract_check_has_teeth(openapi, sim, client):
     response._content = json.dumps(body).encode()  # pylint: disable=protected-access
     with pytest.raises(OpenAPIError):
         _validate(openapi, response)
+    headers_checked = client.get(sim.url + "/v2/snapshots")
+    headers_checked.headers["ratelimit-remaining"] = "plenty"
+    with pytest.raises(OpenAPIError):
+        _validate(openapi, headers_checked)
 
 
 # -- pagination and routing ----------------------------------------------------------------
@@ -322,7 +326,7 @@ def test_every_answer_carries_headers(sim, client):
 
 def test_rate_limit_counts_and_answers_429(sim, client):
     sim.rate_limit = RateLimit(limit=3, window=60.0)
-    answers = [client.get(f"{sim.url}/v2/snapshots") for _ in range(5)]
+    answers = [client.get(f"{sim.url}/v2/snapshots") for _index in range(5)]
     assert [a.status_code for a in answers] == [200, 200, 200, 429, 429]
     assert [a.headers["ratelimit-remaining"] for a in answers] == ["2", "1", "0", "0", "0"]
     assert {a.headers["ratelimit-limit"] for a in answers} == {"3"}
@@ -345,7 +349,7 @@ def test_rate_limit_window_resets(sim, client):
 
 def test_rate_limit_none_never_limits(sim, client):
     sim.rate_limit = None
-    for _ in range(5):
+    for _index in range(5):
         response = client.get(f"{sim.url}/v2/snapshots")
         assert response.status_code == 200 and response.headers["ratelimit-remaining"].isdigit()
 
@@ -354,7 +358,7 @@ def test_rate_limit_none_never_limits(sim, client):
 
 def test_status_fault_fires_times_after_skipping(sim, client):
     fault = sim.add_fault(Fault("status", path="/v2/snapshots", status=503, times=2, after=1))
-    codes = [client.get(f"{sim.url}/v2/snapshots").status_code for _ in range(4)]
+    codes = [client.get(f"{sim.url}/v2/snapshots").status_code for _index in range(4)]
     assert codes == [200, 503, 503, 200]
     assert (fault.seen, fault.fired) == (4, 2)
     assert client.get(f"{sim.url}/v2/snapshots/{DROPLET_SNAP['id']}").status_code == 200  # exact path
@@ -369,7 +373,7 @@ def test_status_fault_bodies_and_retry_after(sim, client):
     forbidden = client.get(f"{sim.url}/v2/snapshots")
     assert forbidden.status_code == 403 and forbidden.json()["id"] == "forbidden"
     sim.add_fault(Fault("status", times=None))
-    for _ in range(3):
+    for _index in range(3):
         assert client.get(f"{sim.url}/v2/snapshots").json()["id"] == "server_error"
     sim.clear_faults()
     assert client.get(f"{sim.url}/v2/snapshots").status_code == 200
@@ -466,7 +470,7 @@ def test_mutation_inserts_at_the_start_and_shifts_pages(sim, client):
 
 def test_mutation_deletes_and_stops(sim, client):
     sim.mutation = Mutation(every=2, create=0, delete=3, stop_after=2, seed=4)
-    totals = [client.get(f"{sim.url}/v2/snapshots").json()["meta"]["total"] for _ in range(7)]
+    totals = [client.get(f"{sim.url}/v2/snapshots").json()["meta"]["total"] for _index in range(7)]
     assert totals == [45, 45, 42, 42, 39, 39, 39]
     assert sim.mutation_rounds == 2
     remaining = {s["id"] for s in sim.snapshots}
@@ -536,7 +540,7 @@ def test_stop_does_not_hang_on_sleeping_handlers_and_closes_connections(client):
 def test_default_snapshots_and_url_before_start():
     sim = Simulator()
     with pytest.raises(RuntimeError):
-        _ = sim.url
+        assert sim.url
     assert len(sim.snapshots) == 500
 
 
