@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Closing summary of `make test`: gate timings, then test counts from the junit XML files.
 
 The very last line is the plain ``summary: N passed, N failed, N skipped`` line that CI reads.
