@@ -111,7 +111,7 @@ units-2.21: venv-2.21
 	else python tools/ansible_test.py --venv $(VENV221) -- units --color no --python 3.12; fi
 
 ansible-lint-run:
-	ansible-lint --profile production
+	ansible-lint --profile production --offline
 
 docs-lint-run:
 	antsibull-docs lint-collection-docs --plugin-docs .
