@@ -102,7 +102,9 @@ class RateLimit:
     """A fixed window of ``window`` seconds holding ``limit`` requests.
 
     The window opens with the first request after the limit is set; once ``limit``
-    requests were served in it, requests answer 429 until it ends.
+    requests were served in it, requests answer 429 until it ends. Every request that
+    reaches the API spends budget (401, 404 and 422 answers too, as with the real API);
+    injected faults that replace the answer do not, but report the budget truthfully.
     """
 
     limit: int = 5000
