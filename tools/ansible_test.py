@@ -115,6 +115,11 @@ def build_tree(venv_name: str) -> Path:
             os.symlink(os.readlink(src), dst)
         elif src.is_file():
             shutil.copy2(src, dst)
+    # The unit tests find the API contract in shared/ beside the repo (development and CI
+    # alike): give the copy the same neighbour.
+    shared = REPO.parent / 'shared'
+    if shared.is_dir():
+        (tree.parent / 'shared').symlink_to(shared, target_is_directory=True)
     log(f'copied {len(files)} files to {tree}')
     return tree
 
