@@ -34,10 +34,10 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 export ANSIBLE_NOCOLOR := 1
 export ANSIBLE_FORCE_COLOR := 0
 
-GATES := lint unit integration sanity units ansible-lint docs-lint changelog-lint build importer ee bench-smoke
+GATES := lint unit integration sanity units ansible-lint docs-lint docs changelog-lint build importer ee bench-smoke
 
 .PHONY: help venv venv-2.21 test $(GATES) sanity-2.19 sanity-2.21 units-2.19 units-2.21 \
-        demo bench docs changelog clean distclean
+        demo bench changelog clean distclean
 
 help:
 	@echo "make venv         .venv: Python 3.11 + requirements-dev.txt (ansible-core 2.19), links $(COLL_LINK)"
@@ -144,7 +144,7 @@ demo: venv build-run
 bench: venv
 	python benchmarks/run.py
 
-docs: venv
+docs-run:
 	bash tools/build-docs.sh
 
 changelog: venv
