@@ -34,7 +34,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 export ANSIBLE_NOCOLOR := 1
 export ANSIBLE_FORCE_COLOR := 0
 
-GATES := lint unit integration sanity units ansible-lint docs-lint docs changelog-lint build importer ee bench-smoke
+GATES := lint meta unit integration sanity units ansible-lint docs-lint docs changelog-lint build importer ee bench-smoke
 
 .PHONY: help venv venv-2.21 test $(GATES) sanity-2.19 sanity-2.21 units-2.19 units-2.21 \
         demo bench changelog clean distclean
@@ -87,6 +87,9 @@ $(GATES): venv
 
 lint-run:
 	ruff check .
+
+meta-run:
+	bash tools/pytest-gate.sh meta tests/meta
 
 unit-run:
 	bash tools/pytest-gate.sh unit tests/unit

@@ -1,0 +1,76 @@
+"""Collection metadata that must stay consistent with the code and with the tooling.
+
+Fast checks, no network: run by `make test` (gate "meta").
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def load(rel: str):
+    return yaml.safe_load((ROOT / rel).read_text())
+
+
+def test_no_sanity_ignore_files() -> None:
+    """Sanity findings are fixed, never ignored."""
+    sanity = ROOT / 'tests' / 'sanity'
+    ignores = sorted(p.name for p in sanity.glob('ignore-*.txt')) + sorted(p.name for p in sanity.glob('skip-*.txt'))
+    assert ignores == []
+
+
+def test_runtime_requires_ansible_and_action_group() -> None:
+    runtime = load('meta/runtime.yml')
+    assert runtime['requires_ansible'] == '>=2.19.0'
+    modules = sorted(p.stem for p in (ROOT / 'plugins' / 'modules').glob('*.py') if not p.name.startswith('_'))
+    # every module of the collection is in group/snapfleet.digitalocean.all, and nothing else is
+    assert sorted(runtime['action_groups']['all']) == modules
+
+
+def test_galaxy_metadata() -> None:
+    galaxy = load('galaxy.yml')
+    assert (galaxy['namespace'], galaxy['name']) == ('snapfleet', 'digitalocean')
+    assert re.fullmatch(r'\d+\.\d+\.\d+', galaxy['version'])
+    ignored = set(galaxy['build_ignore'])
+    for dev_only in ('.venv', '.venv-*', '.collections', '.cache', '.build', '.ci', '.git', 'Makefile',
+                     'tests/output', 'docs/build', '*.tar.gz', 'examples/output'):
+        assert dev_only in ignored, dev_only
+
+
+def test_changelog_knows_the_current_version() -> None:
+    version = load('galaxy.yml')['version']
+    changelog = load('changelogs/changelog.yaml')
+    assert version in {str(v) for v in changelog['releases']}
+    assert f'v{version}' in (ROOT / 'CHANGELOG.rst').read_text()
+
+
+def _requirement_lines(rel: str) -> list[str]:
+    lines = []
+    for raw in (ROOT / rel).read_text().splitlines():
+        line = raw.split('#', 1)[0].strip()
+        if line:
+            lines.append(line)
+    return lines
+
+
+def test_dev_requirements_are_pinned() -> None:
+    for rel, core in (('requirements-dev.txt', '2.19.'), ('requirements-2.21.txt', '2.21.')):
+        lines = _requirement_lines(rel)
+        assert lines, rel
+        unpinned = [line for line in lines if not re.fullmatch(r'[A-Za-z0-9_.\-\[\],]+==[^=\s;]+', line)]
+        assert unpinned == [], rel
+        assert any(line.startswith('ansible-core==' + core) for line in lines), rel
+
+
+def test_runtime_requirements_match_the_module_docs() -> None:
+    """requirements.txt (for EEs) and the plugins' documented requirements agree."""
+    assert _requirement_lines('requirements.txt') == ['requests>=2.25']
+    for plugin in ('plugins/modules/snapshot_info.py',):
+        path = ROOT / plugin
+        if path.exists():
+            assert 'requests >= 2.25' in path.read_text() or 'requests>=2.25' in path.read_text(), plugin
