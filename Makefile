@@ -23,6 +23,7 @@ PIP_VERSION := 26.3
 VENV     := .venv
 VENV221  := .venv-2.21
 COLL_LINK := .collections/ansible_collections/$(NAMESPACE)/$(NAME)
+PRISM_DONE := tools/prism/node_modules/.done
 
 # The work tree imports as the installed collection would (see CONTRIBUTING.md).
 export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/.collections
@@ -34,9 +35,9 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 export ANSIBLE_NOCOLOR := 1
 export ANSIBLE_FORCE_COLOR := 0
 
-GATES := lint meta unit integration sanity units ansible-lint docs-lint docs changelog-lint build importer ee bench-smoke
+GATES := lint meta unit integration contract sanity units ansible-lint docs-lint docs changelog-lint build importer ee bench-smoke
 
-.PHONY: help venv venv-2.21 test $(GATES) sanity-2.19 sanity-2.21 units-2.19 units-2.21 \
+.PHONY: help venv venv-2.21 prism test $(GATES) sanity-2.19 sanity-2.21 units-2.19 units-2.21 \
         demo bench changelog clean distclean
 
 help:
@@ -73,7 +74,7 @@ $(VENV221)/.done: requirements-2.21.txt
 # ---------------------------------------------------------------------------- the gates
 # `make test` runs the gates one after another (also under -j) and stops at the first failure;
 # each is timed (tools/gate.sh) and the last line printed is the test-count summary.
-test: venv venv-2.21
+test: venv venv-2.21 $(PRISM_DONE)
 	@rm -rf .cache/junit .cache/gates.txt
 	@for gate in $(GATES); do \
 	    bash tools/gate.sh $$gate $(MAKE) $$gate-run || { python tools/summary.py || true; echo "make test: gate '$$gate' failed"; exit 1; }; \
@@ -96,6 +97,17 @@ unit-run:
 
 integration-run:
 	bash tools/pytest-gate.sh integration tests/integration
+
+# The contract tests run the plugins against Stoplight Prism serving the API's OpenAPI
+# description; Prism comes from npm, pinned by tools/prism/package-lock.json.
+prism: $(PRISM_DONE)
+$(PRISM_DONE): tools/prism/package-lock.json
+	npm ci --prefix tools/prism --no-audit --no-fund --loglevel=error
+	@touch $@
+
+contract: $(PRISM_DONE)
+contract-run:
+	SNAPFLEET_REQUIRE_PRISM=1 bash tools/pytest-gate.sh contract tests/contract
 
 sanity: venv-2.21
 sanity-run: sanity-2.19 sanity-2.21
