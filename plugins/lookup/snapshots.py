@@ -17,7 +17,7 @@ description:
   - The same query asked several times while one template or task is rendered is listed once.
     With O(cache), one listing is shared by every host, fork and task for O(cache_timeout) seconds.
 author:
-  - snapfleet developers
+  - snapfleet developers (@snapfleet)
 requirements:
   - requests >= 2.25
 extends_documentation_fragment:

@@ -16,14 +16,14 @@ description:
     and retries the API's transient faults.
   - Filters, sorts and trims the result with the same options as the P(snapfleet.digitalocean.snapshots#lookup) lookup.
 author:
-  - snapfleet developers
+  - snapfleet developers (@snapfleet)
 requirements:
   - requests >= 2.25
 extends_documentation_fragment:
   - snapfleet.digitalocean.connection
   - snapfleet.digitalocean.query
   - ansible.builtin.action_common_attributes
-  - ansible.builtin.action_common_attributes.flow
+  - ansible.builtin.action_common_attributes.actiongroups
 attributes:
   check_mode:
     support: full
