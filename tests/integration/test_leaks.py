@@ -1,0 +1,74 @@
+"""The token never shows (issue 4): not at -vvvv, not in errors, not in results, not in cache files."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from conftest import Ansible, PlaybookRun, ids, lookup_error, lookup_value, start_simulator
+
+from ansible_collections.snapfleet.digitalocean.tests.simulator import Simulator
+
+CANARY = "sekrit-LEAK-CANARY-1234567890"
+
+
+@pytest.fixture(scope="module")
+def leak_run(module_ansible: Ansible, sim: Simulator) -> tuple[PlaybookRun, Simulator, Path]:
+    """One -vvvv run; ``ok`` accepts the canary, the suite's ``sim`` answers it 401."""
+    assert sim.token != CANARY
+    ok = start_simulator(token=CANARY)
+    try:
+        run = module_ansible.run("leak.yml", sims=[ok, sim], env=module_ansible.env(ok, token=CANARY), verbosity=4,
+                                 extra_vars={"ok_url": ok.url, "other_url": sim.url, "leak_token": CANARY})
+    finally:
+        ok.stop()
+    assert run.rc == 0, run.describe()
+    return run, ok, module_ansible.workdir
+
+
+def test_the_tasks_did_what_they_should(leak_run: tuple[PlaybookRun, Simulator, Path]) -> None:
+    """Guards the leak checks against passing vacuously (a run that never used the token)."""
+    run, ok, _workdir = leak_run
+    volumes = [s["id"] for s in ok.snapshots if s["resource_type"] == "volume"]
+    first3 = [s["id"] for s in ok.snapshots[:3]]
+    assert ids(run.result("Module success, token from the environment")["snapshots"]) == volumes
+    assert ids(run.result("Module success, token as an option")["snapshots"]) == first3
+    assert ids(lookup_value(run.result("Lookup success, token from the environment"))) == volumes
+    assert ids(lookup_value(run.result("Lookup success, token as an option"))) == first3
+    assert len(lookup_value(run.result("Lookup with cache, token as an option"))) == len(ok.snapshots)
+    assert run.result("Module answered 401")["status"] == 401
+    assert "HTTP 401" in lookup_error(run.result("Lookup answered 401"))
+    assert "HTTP 401" in lookup_error(run.result("Lookup with cache answered 401"))
+    assert run.result("Module refuses per_page 300")["msg"] == "per_page: must be between 1 and 200, got 300"
+    assert lookup_error(run.result("Lookup refuses per_page 300")) == "per_page: must be between 1 and 200, got 300"
+    assert run.result("Module refuses plain http to a remote host")["msg"].startswith(
+        "api_url: refusing to send the API token over plain http to example.com")
+    # The canary really was sent, to both APIs.
+    for task in ("Module success, token from the environment", "Lookup success, token as an option"):
+        assert run.requests(task) and all(r.authorized for r in run.requests(task)), task
+    for task in ("Module answered 401", "Lookup answered 401"):
+        assert [r.status for r in run.requests(task)] == [401], task
+    # -vvvv really is verbose: the module's arguments were shown (with the token masked).
+    assert "VALUE_SPECIFIED_IN_NO_LOG_PARAMETER" in run.stdout
+
+
+def test_no_token_in_output(leak_run: tuple[PlaybookRun, Simulator, Path]) -> None:
+    run, _ok, _workdir = leak_run
+    assert CANARY not in run.stdout
+    assert CANARY not in run.stderr
+
+
+def test_no_token_in_results(leak_run: tuple[PlaybookRun, Simulator, Path]) -> None:
+    """What a JSON or log callback (AWX, ara) would store."""
+    run, _ok, _workdir = leak_run
+    for task in run.tasks:
+        assert CANARY not in json.dumps(task.hosts), task.name
+
+
+def test_no_token_in_cache_files(leak_run: tuple[PlaybookRun, Simulator, Path]) -> None:
+    _run, _ok, workdir = leak_run
+    files = [p for p in (workdir / "lookup-cache").rglob("*") if p.is_file()]
+    assert any(p.name.startswith("snapfleet_snapshots_") for p in files), files
+    for path in files:
+        assert CANARY.encode() not in path.read_bytes(), path
