@@ -37,11 +37,13 @@ options:
   timeout:
     description:
       - Seconds to wait for each request to connect and for each answer, before it is retried.
+      - If not set, the environment variable E(DIGITALOCEAN_TIMEOUT) is used.
     type: float
     default: 30
   validate_certs:
     description:
       - Verify the API's TLS certificate. Leave it on outside a test lab.
+      - If not set, the environment variable E(DIGITALOCEAN_VALIDATE_CERTS) is used.
     type: bool
     default: true
   concurrency:
@@ -50,6 +52,7 @@ options:
       - V(1) reads one page at a time.
       - Whatever this says, no more requests are started than the API's rate budget
         (its C(ratelimit-remaining) header) allows.
+      - If not set, the environment variable E(DIGITALOCEAN_CONCURRENCY) is used.
     type: int
     default: 64
   retries:
@@ -58,11 +61,13 @@ options:
         connection, a read timeout or an answer that was cut off. V(0) sends each request once.
       - Waits grow exponentially with jitter, and follow the API's C(Retry-After) and C(ratelimit-reset) headers.
       - Other errors (such as 401, 403 and 404) are never retried.
+      - If not set, the environment variable E(DIGITALOCEAN_RETRIES) is used.
     type: int
     default: 5
   retry_max_wait:
     description:
       - The most seconds one request may spend waiting between its retries, all waits added up.
+      - If not set, the environment variable E(DIGITALOCEAN_RETRY_MAX_WAIT) is used.
     type: float
     default: 60
 """

@@ -125,8 +125,13 @@ _list:
   elements: dict
 """
 
+import typing as t
+from collections.abc import Mapping
+
+from ansible import constants as C
 from ansible.errors import AnsibleLookupError
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
+from ansible.module_utils.errors import UnsupportedError
 from ansible.plugins.lookup import LookupBase
 
 from ansible_collections.snapfleet.digitalocean.plugins.module_utils import query as q
@@ -138,6 +143,17 @@ from ansible_collections.snapfleet.digitalocean.plugins.plugin_utils.lookup_cach
     cache_key,
     memoized,
 )
+
+
+def _plain(value: t.Any) -> t.Any:
+    """Plain lists, dicts and strings: ansible-core's lazy containers cannot be deep-copied by the validator."""
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return [_plain(v) for v in value]
+    if isinstance(value, str):
+        return str(value)
+    return value
 
 
 def _lookup_spec() -> dict:
@@ -159,12 +175,16 @@ class LookupModule(LookupBase):
     def run(self, terms, variables=None, **kwargs):
         # The same validator as the module's AnsibleModule, on the same spec: the same messages.
         spec = _lookup_spec()
-        checked = ArgumentSpecValidator(spec, mutually_exclusive=q.MUTUALLY_EXCLUSIVE).validate(kwargs)
+        checked = ArgumentSpecValidator(spec, mutually_exclusive=q.MUTUALLY_EXCLUSIVE).validate(_plain(kwargs))
         if checked.error_messages:
+            error = checked.errors[0]
+            if isinstance(error, UnsupportedError):
+                # AnsibleModule says which plugin did not know the option; say it the same way.
+                raise AnsibleLookupError("Unsupported parameters for (snapfleet.digitalocean.snapshots) lookup: %s" % error.msg)
             raise AnsibleLookupError(checked.errors.msg)
         given = {name: value for name, value in checked.validated_parameters.items()
                  if name in spec and value is not None}
-        self.set_options(var_options=variables, direct=given)
+        self.set_options(var_options=self._our_vars(variables), direct=given)
         params = {name: self.get_option(name) for name in spec}
         ids = [str(term) for term in (terms or [])]
         try:
@@ -186,6 +206,22 @@ class LookupModule(LookupBase):
             listings = [Listing([s for one in listings for s in one.snapshots], len(listings), {})]
         result = queries[0].finish(listings[0], group_by=params["group_by"])
         return [result] if params["group_by"] else result
+
+    def _our_vars(self, variables: t.Optional[t.Mapping[str, t.Any]]) -> dict:
+        """The values of the variables our options read (digitalocean_token...), templated.
+
+        Ansible hands lookups the variables as they are written, so a
+        ``digitalocean_api_url: "{{ sim_url }}"`` must be templated here.
+        """
+        names = {entry["name"] for definition in self._config_definitions().values()
+                 for entry in definition.get("vars") or ()}
+        values = {name: variables[name] for name in names if name in (variables or {})}
+        if self._templar is not None:
+            values = {name: self._templar.template(value) for name, value in values.items()}
+        return values
+
+    def _config_definitions(self) -> dict:
+        return C.config.get_configuration_definitions("lookup", self._load_name) or {}
 
     def _listing(self, query: q.Query, params: dict):
         """One listing, read once per process and, with ``cache``, once per cache_timeout for everyone."""

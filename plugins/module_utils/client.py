@@ -29,6 +29,7 @@ from .errors import APIError, IncompleteListingError, MissingDependencyError, Tr
 try:
     import requests
     from requests.adapters import HTTPAdapter
+    from urllib3.exceptions import MaxRetryError
     from urllib3.util.retry import Retry
 except ImportError:  # pragma: no cover - exercised by the sanity import test
     HAS_REQUESTS = False
@@ -114,8 +115,10 @@ class _BoundedRetry(Retry):  # type: ignore[misc,valid-type]
     """urllib3's Retry, plus what it lacks for this API.
 
     - a 429 without ``Retry-After`` waits until ``ratelimit-reset``;
-    - the waits of one request add up to at most ``max_wait`` seconds, after
-      which the last answer is returned as it is (and reported);
+    - the waits of one request add up to at most ``max_wait`` seconds: our own
+      backoff is shortened to fit, and when the server asks for a longer pause
+      than is left, the answer is handed back as it is (and reported) rather
+      than asked again too early;
     - exponential backoff with full jitter, the same on urllib3 1.26 and 2.x.
     """
 
@@ -125,6 +128,7 @@ class _BoundedRetry(Retry):  # type: ignore[misc,valid-type]
         self.max_wait = max_wait
         self.waited = waited
         self.sleeper = sleeper
+        self.pending_wait = 0.0
 
     def new(self, **kw: t.Any) -> "_BoundedRetry":
         retry = super().new(**kw)
@@ -133,10 +137,16 @@ class _BoundedRetry(Retry):  # type: ignore[misc,valid-type]
         retry.sleeper = self.sleeper
         return retry
 
-    def is_retry(self, method: str, status_code: int, has_retry_after: bool = False) -> bool:
-        if self.waited >= self.max_wait:
-            return False
-        return super().is_retry(method, status_code, has_retry_after)
+    def increment(self, method: t.Optional[str] = None, url: t.Optional[str] = None, response: t.Any = None,
+                  error: t.Optional[Exception] = None, _pool: t.Any = None, _stacktrace: t.Any = None) -> "_BoundedRetry":
+        retry = super().increment(method, url, response=response, error=error, _pool=_pool, _stacktrace=_stacktrace)
+        left = max(0.0, retry.max_wait - retry.waited)
+        wait = retry._server_wait(response) if response is not None else None
+        if wait is not None and wait > left:
+            # urllib3 answers this by returning the response as it is (raise_on_status is off).
+            raise MaxRetryError(_pool, url, "the API asked to wait %.0f s, more than retry_max_wait allows" % wait)
+        retry.pending_wait = min(retry._backoff() if wait is None else wait, left)
+        return retry
 
     def _server_wait(self, response: t.Any) -> t.Optional[float]:
         headers = response.headers
@@ -159,10 +169,7 @@ class _BoundedRetry(Retry):  # type: ignore[misc,valid-type]
         return random.uniform(0, self.backoff_factor * (2 ** (errors - 1)))
 
     def sleep(self, response: t.Any = None) -> None:
-        wait = self._server_wait(response) if response is not None else None
-        if wait is None:
-            wait = self._backoff()
-        wait = max(0.0, min(wait, self.max_wait - self.waited))
+        wait, self.pending_wait = self.pending_wait, 0.0
         self.waited += wait
         if wait:
             self.sleeper(wait)
@@ -180,32 +187,31 @@ class RateBudget:
 
     def __init__(self, max_wait: float = DEFAULT_RETRY_MAX_WAIT, sleeper: t.Callable[[float], None] = time.sleep) -> None:
         self._lock = threading.Lock()
-        self._remaining: t.Optional[int] = None
+        self._remaining: t.Optional[int] = None  # None: no figure, no limit known
         self._reset: t.Optional[float] = None
+        self._limit: t.Optional[int] = None
         self._in_flight = 0
         self.max_wait = max_wait
         self._sleeper = sleeper
 
     def acquire(self) -> None:
+        """Wait until one more request fits in the budget (at most ``max_wait`` seconds), then count it."""
         deadline = time.time() + self.max_wait
         while True:
             with self._lock:
-                if self._remaining is None or self._remaining - self._in_flight > 0:
+                now = time.time()
+                if self._remaining is not None and self._reset is not None and now >= self._reset:
+                    # The window has turned over: a fresh window holds the whole limit.
+                    self._remaining, self._reset = self._limit, None
+                if self._remaining is None or self._remaining - self._in_flight > 0 or now >= deadline:
+                    # Past the deadline the request goes anyway: the server's 429 and the retries take over.
                     self._in_flight += 1
                     return
-                reset = self._reset or time.time() + 1.0
-                if time.time() >= reset:
-                    # The window has turned over: the budget is unknown until the next answer.
-                    self._remaining = None
-                    continue
-            if time.time() >= deadline:
-                with self._lock:
-                    # Out of patience: let the request go, the server's 429 and retries take over.
-                    self._in_flight += 1
-                return
-            self._sleeper(min(max(reset - time.time(), 0.01), 1.0, max(deadline - time.time(), 0.01)))
+                pause = min(max((self._reset or now + 1.0) - now, 0.01), 1.0, max(deadline - now, 0.01))
+            self._sleeper(pause)
 
     def release(self, headers: t.Optional[t.Mapping[str, str]]) -> None:
+        """Count a request as answered and learn the budget from its ``ratelimit-*`` headers."""
         with self._lock:
             self._in_flight -= 1
             if not headers:
@@ -215,6 +221,10 @@ class RateBudget:
                 reset = float(headers["ratelimit-reset"])
             except (KeyError, TypeError, ValueError):
                 return
+            try:
+                self._limit = int(headers["ratelimit-limit"])
+            except (KeyError, TypeError, ValueError):
+                pass
             if self._reset is None or reset > self._reset or self._remaining is None:
                 self._remaining, self._reset = remaining, reset
             elif reset == self._reset:
@@ -375,6 +385,10 @@ class Client:
         try:
             response = self.session.get(self.api_url + path, params=params, timeout=self.timeout)
             attempts += len(getattr(getattr(response.raw, "retries", None), "history", ()) or ())
+        except requests.exceptions.RequestException as exc:
+            attempts = self.retries + 1 if _exhausted(exc) else 1
+            exc.snapfleet_attempts = attempts  # type: ignore[attr-defined]
+            raise
         finally:
             self.budget.release(response.headers if response is not None else None)
             with self._count_lock:
@@ -395,12 +409,12 @@ class Client:
             try:
                 response, used = self._send(path, params)
             except (requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError) as exc:
-                attempts += 1
+                attempts += getattr(exc, "snapfleet_attempts", 1)
                 last_fault = "the answer was cut off (%s)" % self._reason(exc)
                 self._pause(body_try)
                 continue
             except requests.exceptions.RequestException as exc:
-                used = self.retries + 1 if _exhausted(exc) else 1
+                used = getattr(exc, "snapfleet_attempts", 1)
                 raise TransportError(shown_path, attempts + used, self._reason(exc)) from None
             attempts += used
             if response.status_code != 200:
@@ -482,8 +496,12 @@ class Client:
         problem = ""
         for _read in range(self.listing_reads):
             first = self._get_page(path, params, 1, per_page)
-            pages = [first] + self._get_pages(path, params, range(2, max(1, math.ceil(first.total / per_page)) + 1), per_page)
-            snapshots, problem = _assemble(pages, per_page)
+            if len(first.snapshots) != min(per_page, first.total):
+                # Page 1 contradicts its own total: no point asking for the others yet.
+                problem = "page 1 had %d snapshots for a total of %d" % (len(first.snapshots), first.total)
+                continue
+            numbers = range(2, max(1, math.ceil(first.total / per_page)) + 1)
+            snapshots, problem = _assemble([first] + self._get_pages(path, params, numbers, per_page), per_page)
             if not problem:
                 return Listing(snapshots, first.total, {})
         raise IncompleteListingError(self._shown_path(path, params), self.listing_reads, problem)

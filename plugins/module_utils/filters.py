@@ -135,6 +135,8 @@ class Filters:
             return False
         if self.created_after is not None or self.created_before is not None:
             created = _created(snapshot)
+            if created is _EPOCH:
+                return False
             if self.created_after is not None and created < self.created_after:
                 return False
             if self.created_before is not None and created >= self.created_before:

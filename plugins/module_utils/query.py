@@ -32,7 +32,18 @@ TOKEN_ENV = (
     "DO_OAUTH_TOKEN",
     "OAUTH_TOKEN",
 )
-API_URL_ENV = "DIGITALOCEAN_API_URL"
+# The environment variables of the other connection options: the module reads them with
+# env_fallback, the lookup through the env entries of the PLUGINS doc fragment (a test
+# keeps the two the same).
+CONNECTION_ENV = {
+    "api_url": "DIGITALOCEAN_API_URL",
+    "timeout": "DIGITALOCEAN_TIMEOUT",
+    "validate_certs": "DIGITALOCEAN_VALIDATE_CERTS",
+    "concurrency": "DIGITALOCEAN_CONCURRENCY",
+    "retries": "DIGITALOCEAN_RETRIES",
+    "retry_max_wait": "DIGITALOCEAN_RETRY_MAX_WAIT",
+}
+API_URL_ENV = CONNECTION_ENV["api_url"]
 
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 
@@ -82,12 +93,13 @@ def argument_spec() -> dict:
 
 
 def module_argument_spec() -> dict:
-    """The module's spec: the token also falls back to the environment, in the documented order."""
+    """The module's spec: connection options fall back to the environment (the token's variables in order)."""
     from ansible.module_utils.basic import env_fallback  # pylint: disable=import-outside-toplevel
 
     spec = argument_spec()
     spec["token"]["fallback"] = (env_fallback, list(TOKEN_ENV))
-    spec["api_url"]["fallback"] = (env_fallback, [API_URL_ENV])
+    for option, variable in CONNECTION_ENV.items():
+        spec[option]["fallback"] = (env_fallback, [variable])
     return spec
 
 
@@ -181,7 +193,7 @@ def plan(params: dict) -> Query:
     volume_id = params.get("volume_id")
     snapshot_id = params.get("snapshot_id")
     resource_id = params.get("resource_id")
-    per_page = params.get("per_page") or api.DEFAULT_PER_PAGE
+    per_page = api.DEFAULT_PER_PAGE if params.get("per_page") is None else params["per_page"]
 
     if resource_type not in (None, "droplet", "volume"):
         raise OptionError("resource_type", "resource_type: must be one of droplet, volume, got %r" % resource_type)

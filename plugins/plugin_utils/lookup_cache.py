@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import glob
 import hashlib
 import json
 import os
@@ -118,6 +119,6 @@ class ListingCache:
 
     def _restrict(self, key: str) -> None:
         # File-based plugins write 0640 files; ours hold an account's inventory: owner only.
-        path = os.path.join(self.connection, _PREFIX + key)
-        if os.path.exists(path):
+        # ansible-core may add its own marker to the prefix, so match on the key.
+        for path in glob.glob(os.path.join(glob.escape(self.connection), "*" + key)):
             os.chmod(path, 0o600)
