@@ -107,19 +107,21 @@ def _module_env(name: str) -> t.List[str]:
     return list(fallback[1]) if fallback else []
 
 
-@pytest.mark.parametrize("name", ["token", "api_url"])
+@pytest.mark.parametrize("name", list(q.connection_argument_spec()))
 def test_every_variable_the_lookup_reads_the_module_reads_too(name):
-    assert sorted(entry["name"] for entry in PLUGINS_CONNECTION[name].get("env", [])) == sorted(_module_env(name))
+    lookup_env = [entry["name"] for entry in PLUGINS_CONNECTION[name].get("env", [])]
+    assert sorted(lookup_env) == sorted(_module_env(name))
+    # And the module variant names each of them for the reader.
+    assert set(re.findall(r"E\(([A-Z_]+)\)", " ".join(MODULE_CONNECTION[name]["description"]))) == set(lookup_env)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "doc_fragments/connection.py PLUGINS gives timeout, validate_certs, concurrency, retries and retry_max_wait "
-    "env entries (DIGITALOCEAN_TIMEOUT, ...) that the lookup reads, but query.module_argument_spec() has no "
-    "env_fallback for them and the module variant does not name them: the module ignores variables the lookup "
-    "obeys"))
-@pytest.mark.parametrize("name", ["timeout", "validate_certs", "concurrency", "retries", "retry_max_wait"])
-def test_every_variable_the_lookup_reads_the_module_reads_too_other_options(name):
-    assert sorted(entry["name"] for entry in PLUGINS_CONNECTION[name].get("env", [])) == sorted(_module_env(name))
+def test_connection_variables_are_the_documented_ones():
+    assert q.CONNECTION_ENV == {
+        "api_url": "DIGITALOCEAN_API_URL", "timeout": "DIGITALOCEAN_TIMEOUT",
+        "validate_certs": "DIGITALOCEAN_VALIDATE_CERTS", "concurrency": "DIGITALOCEAN_CONCURRENCY",
+        "retries": "DIGITALOCEAN_RETRIES", "retry_max_wait": "DIGITALOCEAN_RETRY_MAX_WAIT"}
+    for name, variable in q.CONNECTION_ENV.items():
+        assert _module_env(name) == [variable]
 
 
 # -- the fragments against the argument specs ---------------------------------------------------------------
@@ -144,7 +146,7 @@ def test_module_spec_differs_from_the_shared_spec_only_by_fallbacks():
     assert list(module) == list(shared)
     for name in shared:
         assert {k: v for k, v in module[name].items() if k != "fallback"} == shared[name]
-    assert [name for name in module if "fallback" in module[name]] == ["token", "api_url"]
+    assert [name for name in module if "fallback" in module[name]] == list(q.connection_argument_spec())
 
 
 # -- the rendered documentation of each plugin ----------------------------------------------------------------

@@ -210,10 +210,6 @@ def test_cache_directories_are_private(sim, tmp_path):
             assert _mode(os.path.join(root, name)) == 0o700, name
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "plugin_utils/lookup_cache.py ListingCache._restrict: chmods connection/_PREFIX + key, but ansible-core 2.19+ "
-    "wraps cache plugins (PluginInterposer) and stores the entry as _PREFIX + 's1_' + key, so the chmod never "
-    "happens and the jsonfile plugin leaves the entry 0644 (the lock files are 0600)"))
 def test_cache_files_are_readable_by_their_owner_alone(sim, tmp_path):
     connection = str(tmp_path / "cache")
     _cached(sim, connection)
@@ -304,9 +300,6 @@ def test_terms_cannot_be_combined_with_snapshot_id(sim):
     assert str(caught.value) == "snapshot ids given as terms cannot be combined with snapshot_id, volume_id or page"
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "lookup/snapshots.py run(): raises checked.errors.msg as it is; for an unknown option that is 'foo. Supported "
-    "parameters include: ...', without the 'Unsupported parameters for (...) lookup:' that AnsibleModule prefixes"))
 def test_unknown_option_is_named_as_unsupported(sim):
     with pytest.raises(AnsibleLookupError) as caught:
         _lookup(token=TOKEN, api_url=sim.url, foo=1)

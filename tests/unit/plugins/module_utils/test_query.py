@@ -114,9 +114,7 @@ def test_bad_connection_numbers_are_refused(option, value, message):
         ({"volume_id": "not-a-uuid"}, "volume_id",
          "volume_id: 'not-a-uuid' is not a volume UUID (like 7724db7c-e098-11e5-b522-000f53304e51)"),
         ({"volume_id": VOLUME[:-1]}, "volume_id", None),
-        pytest.param({"per_page": 0}, "per_page", "per_page: must be between 1 and 200, got 0", marks=pytest.mark.xfail(
-            strict=True, reason="query.py plan(): `params.get('per_page') or api.DEFAULT_PER_PAGE` turns per_page 0 "
-                                "into 200 silently instead of refusing it")),
+        ({"per_page": 0}, "per_page", "per_page: must be between 1 and 200, got 0"),
         ({"per_page": 201}, "per_page", "per_page: must be between 1 and 200, got 201"),
         ({"per_page": -5}, "per_page", "per_page: must be between 1 and 200, got -5"),
         ({"page": 0}, "page", "page: must be 1 or more, got 0"),
@@ -236,7 +234,7 @@ def test_plan_builds_the_filters():
 
 # -- the module's spec: env fallbacks ----------------------------------------------------------------------
 
-ALL_ENV = q.TOKEN_ENV + (q.API_URL_ENV,)
+ALL_ENV = q.TOKEN_ENV + tuple(q.CONNECTION_ENV.values())
 
 
 @pytest.fixture(name="clean_env")
@@ -282,6 +280,17 @@ def test_api_url_falls_back_to_its_variable(clean_env):
     clean_env.setenv(q.API_URL_ENV, "http://127.0.0.1:9999")
     assert _module_params()["api_url"] == "http://127.0.0.1:9999"
     assert _module_params({"api_url": "https://x.example"})["api_url"] == "https://x.example"
+
+
+@pytest.mark.parametrize(
+    "option, text, value",
+    [("timeout", "2.5", 2.5), ("validate_certs", "no", False), ("concurrency", "3", 3), ("retries", "0", 0),
+     ("retry_max_wait", "7", 7.0)],
+)
+def test_connection_options_fall_back_to_their_variables(clean_env, option, text, value):
+    clean_env.setenv(q.CONNECTION_ENV[option], text)
+    assert _module_params()[option] == value
+    assert _module_params({option: q.argument_spec()[option]["default"]})[option] == q.argument_spec()[option]["default"]
 
 
 def test_specs_are_fresh_dicts():
