@@ -1,0 +1,144 @@
+"""Smoke test of the benchmarks: ``run.py --quick`` runs every benchmark and writes well-formed tables.
+
+It never asserts on times (they belong to ``make bench``); it asserts the shape of the
+results file and the exact request and listing counts, which do not depend on the machine.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from ansible_collections.snapfleet.digitalocean.benchmarks.harness import Table
+
+REPO = Path(__file__).resolve().parent.parent
+RUN = REPO / "benchmarks" / "run.py"
+VERDICTS = {"PASS", "FAIL", "n/a"}
+
+
+def run(*args: str, timeout: float = 170) -> subprocess.CompletedProcess[str]:
+    """Run benchmarks/run.py with the test's interpreter and environment."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO / ".collections"), env.get("PYTHONPATH", "")) if p)
+    return subprocess.run([sys.executable, str(RUN), *args], capture_output=True, text=True, env=env,
+                          timeout=timeout, check=False)
+
+
+def tables(text: str) -> dict[str, list[list[str]]]:
+    """Every Markdown table under a ``### title``, as rows of cells (header first), checked for shape."""
+    found: dict[str, list[list[str]]] = {}
+    title = None
+    rows: list[list[str]] = []
+    for line in text.splitlines() + [""]:
+        if line.startswith("|"):
+            assert line.endswith("|"), line
+            rows.append([cell.strip() for cell in re.split(r"(?<!\\)\|", line[1:-1])])
+            continue
+        if rows:
+            assert title is not None, f"a table without a title: {rows[0]}"
+            header, separator, *body = rows
+            assert all(re.fullmatch(r"-{3,}", cell) for cell in separator), separator
+            assert len(separator) == len(header), title
+            assert body, f"table {title!r} has no rows"
+            for row in body:
+                assert len(row) == len(header), f"{title}: {row}"
+                assert all(row), f"{title}: an empty cell in {row}"
+            found[title] = [header, *body]
+            rows = []
+        if line.startswith("### "):
+            title = line[4:]
+    return found
+
+
+@pytest.fixture(scope="module")
+def quick(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, dict]:
+    """One ``--quick`` run of every benchmark: (results.md text, raw JSON)."""
+    out = tmp_path_factory.mktemp("bench")
+    done = run("--quick", "--output", str(out / "results.md"), "--json", str(out / "raw.json"))
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    return (out / "results.md").read_text(encoding="utf-8"), json.loads((out / "raw.json").read_text(encoding="utf-8"))
+
+
+def test_results_file_is_well_formed(quick: tuple[str, dict]) -> None:
+    text, raw = quick
+    assert text.startswith("# snapfleet.digitalocean benchmarks\n")
+    assert "Reproduce: `make bench`" in text
+    assert "Quick run (`--quick`)" in text
+    assert raw["errors"] == {}
+    for section in ("## client", "## playbook", "## lookup", "## memory"):
+        assert section in text
+    found = tables(text)
+    assert set(found) == {
+        "Targets",
+        "Listing 1,000 snapshots with the client alone",
+        "A whole ansible-playbook run listing 1,000 snapshots (one host, connection local)",
+        "A template with the snapshots lookup (400 snapshots, 2 requests per listing, 10 ms latency)",
+        "Peak memory of the client alone (listing process; simulator in another process)",
+    }
+
+
+def test_every_target_has_a_verdict(quick: tuple[str, dict]) -> None:
+    text, raw = quick
+    header, *rows = tables(text)["Targets"]
+    assert header == ["#", "target", "measured", "verdict"]
+    assert [row[0] for row in rows] == [str(i) for i in range(1, 7)]
+    assert all(row[3] in VERDICTS for row in rows)
+    assert [t["verdict"] for t in raw["targets"]] == [row[3] for row in rows]
+    # --quick never fetches community.digitalocean, and says so.
+    assert rows[1][2] == "unavailable: not run with --quick"
+    assert rows[1][3] == "n/a"
+
+
+def test_client_table_counts_requests_exactly(quick: tuple[str, dict]) -> None:
+    text, raw = quick
+    header, *rows = tables(text)["Listing 1,000 snapshots with the client alone"]
+    assert [(row[0], row[3]) for row in rows] == [
+        (latency, requests) for latency in ("0 ms", "10 ms", "50 ms") for requests in ("5", "26")
+    ]
+    runs = raw["results"]["client"]["runs"]
+    # 1,000 snapshots: 5 pages of 200; sequential: the account probe + 25 pages of 40.
+    assert {key: [(r["snapshots"], r["server_requests"], r["requests"]) for r in rs] for key, rs in runs.items()} == {
+        f"{latency}ms/{strategy}": [(1000, n, n)]
+        for latency in (0, 10, 50) for strategy, n in (("client", 5), ("sequential", 26))
+    }
+
+
+def test_lookup_and_playbook_counts(quick: tuple[str, dict]) -> None:
+    _text, raw = quick
+    lookup = raw["results"]["lookup"]["runs"]
+    assert {label: [(r["listings"], r["requests"]) for r in rs] for label, rs in lookup.items()} == {
+        "uncached": [(5, 10)],  # one listing per host: each host renders in its own worker process
+        "cached": [(1, 2)],
+        "five uncached": [(1, 2)],
+    }
+    playbook = raw["results"]["playbook"]["runs"]
+    assert {key: [r["requests"] for r in rs] for key, rs in playbook.items()} == {
+        "snapfleet/50ms": [5], "snapfleet/0ms": [5]}
+
+
+def test_memory_counts(quick: tuple[str, dict]) -> None:
+    _text, raw = quick
+    runs = raw["results"]["memory"]["runs"]
+    assert {size: [(r["snapshots"], r["requests"]) for r in rs] for size, rs in runs.items()} == {
+        "1000": [(1000, 5)], "10000": [(10000, 50)]}
+    assert all(r["traced_peak_bytes"] > 0 for r in raw["results"]["memory"]["traced"].values())
+
+
+def test_unknown_benchmark_is_refused() -> None:
+    done = run("--only", "nope", timeout=60)
+    assert done.returncode == 2
+    assert "argument --only: invalid choice: 'nope'" in done.stderr
+
+
+def test_table_rows_must_match_the_columns() -> None:
+    table = Table("t", ["a", "b"])
+    table.add(1, "x|y")
+    with pytest.raises(ValueError, match="t: row has 1 cells for 2 columns"):
+        table.add(1)
+    assert table.markdown() == "### t\n\n| a | b |\n|---|---|\n| 1 | x\\|y |\n"
