@@ -59,11 +59,6 @@ BAD_LOOKUP_INPUT = {
         {"group_by": "colour"}, "value of group_by must be one of: region, resource_type, resource_id, tag, got: colour"),
 }
 
-PER_PAGE_0 = pytest.mark.xfail(strict=True, reason=(
-    "plugins/module_utils/query.py plan(): `per_page = params.get('per_page') or DEFAULT_PER_PAGE` turns "
-    "per_page 0 into 200, so it is listed instead of refused; fix: take the default only when per_page is None"))
-
-
 def _cases() -> list[Case]:
     cases = [Case(label, args) for label, (args, _message) in BAD_INPUT.items()]
     cases += [Case(label, args, module=False) for label, (args, _message) in BAD_LOOKUP_INPUT.items()]
@@ -88,8 +83,7 @@ def _module_error(run: PlaybookRun, label: str) -> dict:
     return result
 
 
-@pytest.mark.parametrize("label", [pytest.param(label, marks=PER_PAGE_0) if label == "per_page 0" else label
-                                   for label in BAD_INPUT])
+@pytest.mark.parametrize("label", list(BAD_INPUT))
 def test_bad_input_is_refused_with_the_same_message_before_any_request(failure_run: PlaybookRun, label: str) -> None:
     _args, message = BAD_INPUT[label]
     module_msg = _module_error(failure_run, label)["msg"]

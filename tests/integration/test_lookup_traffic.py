@@ -93,11 +93,6 @@ def test_cache_holds_one_listing_and_no_token(traffic: tuple[PlaybookRun, Path],
             assert sim.token.encode() not in path.read_bytes(), path
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "plugins/plugin_utils/lookup_cache.py ListingCache._restrict() chmods <connection>/snapfleet_snapshots_<key>, but "
-    "ansible-core 2.19's cache_loader wraps the plugin (PluginInterposer) and stores the entry as "
-    "snapfleet_snapshots_s1_<key>, left 0644 by the jsonfile plugin; fix: chmod every file in the connection dir "
-    "whose name starts with the prefix and ends with the key (or list the dir for prefix matches) to 0600"))
 def test_cache_files_are_owner_only(traffic: tuple[PlaybookRun, Path]) -> None:
     _run, cache = traffic
     modes = {p.name: oct(stat.S_IMODE(p.stat().st_mode)) for p in cache.rglob("*") if p.is_file()}

@@ -39,10 +39,6 @@ def test_module_defaults_set_token_and_api_url(defaults_run: PlaybookRun, sim: S
     assert requests and all(r.authorized and r.status == 200 for r in requests)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "plugins/lookup/snapshots.py run() hands `variables` to set_options() untemplated, so "
-    "digitalocean_api_url: '{{ sim_url }}' reaches check_connection() as the literal '{{ sim_url }}'; fix: "
-    "template the values of the lookup's vars: entries with self._templar.template() before set_options()"))
 def test_lookup_connection_variables(defaults_run: PlaybookRun, sim: Simulator) -> None:
     result = defaults_run.result("Lookup with its connection from digitalocean_token and digitalocean_api_url")
     assert ids(lookup_value(result)) == [s["id"] for s in sim.snapshots if s["resource_type"] == "volume"]
