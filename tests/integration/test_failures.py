@@ -59,6 +59,7 @@ BAD_LOOKUP_INPUT = {
         {"group_by": "colour"}, "value of group_by must be one of: region, resource_type, resource_id, tag, got: colour"),
 }
 
+
 def _cases() -> list[Case]:
     cases = [Case(label, args) for label, (args, _message) in BAD_INPUT.items()]
     cases += [Case(label, args, module=False) for label, (args, _message) in BAD_LOOKUP_INPUT.items()]
@@ -146,4 +147,3 @@ def test_no_traceback_anywhere(failure_run: PlaybookRun) -> None:
         for host, result in task.hosts.items():
             # ansible-core 2.19 adds exception: "(traceback unavailable)" to every failure; that is no traceback.
             assert "Traceback" not in json.dumps(result), (task.name, host)
-

@@ -100,9 +100,9 @@ def _filter_cases(sim: Simulator) -> list[FilterCase]:
         FilterCase(Case("created_after 3650d", {"created_after": "3650d"}), where(lambda s: True)),
         FilterCase(Case("created_before 3650d", {"created_before": "3650d"}), where(lambda s: False)),
         FilterCase(Case("limit", {"limit": 5}), lambda all_snaps: all_snaps[:5]),
-        FilterCase(Case("newest 3 volume snapshots in fra1", {"resource_type": "volume", "region": "fra1",
-                                                             "sort_by": "created_at", "sort_order": "desc",
-                                                             "limit": 3}),
+        FilterCase(Case("newest 3 volume snapshots in fra1",
+                        {"resource_type": "volume", "region": "fra1", "sort_by": "created_at", "sort_order": "desc",
+                         "limit": 3}),
                    lambda all_snaps: _sorted([s for s in all_snaps if s["resource_type"] == "volume"
                                               and "fra1" in s["regions"]], "created_at", "desc")[:3]),
     ]
