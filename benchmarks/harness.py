@@ -62,13 +62,14 @@ class Table:
         """Append a row; it must have one cell per column."""
         if len(cells) != len(self.columns):
             raise ValueError(f"{self.title}: row has {len(cells)} cells for {len(self.columns)} columns")
-        self.rows.append([str(c) for c in cells])
+        # A cell is one line: a multi-line message (pip's, a traceback's tail) would break the table.
+        self.rows.append([" ".join(str(c).split("\n")) for c in cells])
 
     def markdown(self) -> str:
         """The table with its title and notes."""
         lines = [f"### {self.title}", ""]
         lines.append("| " + " | ".join(self.columns) + " |")
-        lines.append("|" + "|".join("---" for _ in self.columns) + "|")
+        lines.append("|" + "|".join(["---"] * len(self.columns)) + "|")
         lines.extend("| " + " | ".join(cell.replace("|", "\\|") for cell in row) + " |" for row in self.rows)
         if self.notes:
             lines.append("")

@@ -26,10 +26,9 @@ from collections.abc import Sequence
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-try:
-    import ansible_collections.snapfleet.digitalocean.benchmarks.harness  # noqa: F401 - probing the import path
-except ImportError:
-    # Run as a plain script outside `make`: import the work tree as the installed collection would.
+# Benchmark this work tree, imported as the installed collection would be (`make venv` links
+# .collections/ansible_collections/snapfleet/digitalocean to it), also when run outside `make`.
+if str(REPO / ".collections") not in sys.path:
     sys.path.insert(0, str(REPO / ".collections"))
 
 from ansible_collections.snapfleet.digitalocean.benchmarks import (  # noqa: E402
@@ -122,6 +121,9 @@ def render(results: Sequence[Result], errors: dict[str, str], settings: Settings
     for result in results:
         lines.append(f"## {result.name}")
         lines.append("")
+        lines.append(f"Took {result.raw['seconds']:.0f} s; 1-minute load average {result.raw['load'][0]} before, "
+                     f"{result.raw['load'][1]} after.")
+        lines.append("")
         lines.extend(table.markdown() for table in result.tables)
     for name, error in errors.items():
         lines += [f"## {name}", "", "**The benchmark failed:**", "", "```", error.strip(), "```", ""]
@@ -159,14 +161,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     errors: dict[str, str] = {}
     for name in names:
         print(f"==> {name}", flush=True)
-        began = time.monotonic()
+        began, load_before = time.monotonic(), load()
         try:
             result = BENCHMARKS[name].run(settings)
-        except Exception:  # pylint: disable=broad-exception-caught - report it, run the others
+        except Exception:  # pylint: disable=broad-exception-caught
+            # A crashed benchmark is reported in the results; the others still run.
             errors[name] = traceback.format_exc()
             print(errors[name], file=sys.stderr, flush=True)
             continue
         result.raw["seconds"] = time.monotonic() - began
+        result.raw["load"] = [load_before, load()]
         results.append(result)
         for table in result.tables:
             print(table.markdown(), flush=True)
