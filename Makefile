@@ -115,14 +115,17 @@ contract-run:
 	SNAPFLEET_REQUIRE_PRISM=1 bash tools/pytest-gate.sh contract tests/contract
 
 sanity: venv-2.21
-sanity-run: sanity-2.19 sanity-2.21
+# both cores run even when the first fails, so one `make sanity` shows every finding
+sanity-run:
+	@rc=0; $(MAKE) sanity-2.19 || rc=1; $(MAKE) sanity-2.21 || rc=1; exit $$rc
 sanity-2.19: venv
 	python tools/ansible_test.py --venv $(VENV) -- sanity --color no
 sanity-2.21: venv-2.21
 	python tools/ansible_test.py --venv $(VENV221) -- sanity --color no
 
 units: venv-2.21
-units-run: units-2.19 units-2.21
+units-run:
+	@rc=0; $(MAKE) units-2.19 || rc=1; $(MAKE) units-2.21 || rc=1; exit $$rc
 units-2.19: venv
 	@if [ -z "$$(find tests/unit -name 'test_*.py' 2>/dev/null | head -1)" ]; then echo "[units] skipped: no tests in tests/unit yet"; \
 	else python tools/ansible_test.py --venv $(VENV) -- units --color no --python 3.11; fi
