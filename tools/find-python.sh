@@ -14,16 +14,16 @@ probe() {
 }
 
 candidates=()
+add_versions() {  # $1: a pyenv versions directory; newest patch release first
+    local d
+    while IFS= read -r d; do
+        [ -n "$d" ] && candidates+=("$d/bin/python$want")
+    done < <(find "$1" -mindepth 1 -maxdepth 1 -name "$want.*" 2>/dev/null | sort -rV)
+}
 if command -v pyenv >/dev/null 2>&1; then
-    root="$(pyenv root 2>/dev/null)"
-    # newest patch release first
-    for d in $(ls -d "$root"/versions/"$want".*/ 2>/dev/null | sort -rV); do
-        candidates+=("${d%/}/bin/python$want")
-    done
+    add_versions "$(pyenv root 2>/dev/null)/versions"
 fi
-[ -d "$HOME/.pyenv/versions" ] && for d in $(ls -d "$HOME"/.pyenv/versions/"$want".*/ 2>/dev/null | sort -rV); do
-    candidates+=("${d%/}/bin/python$want")
-done
+add_versions "$HOME/.pyenv/versions"
 candidates+=("/usr/bin/python$want" "/usr/local/bin/python$want")
 p="$(command -v "python$want" 2>/dev/null)" && candidates+=("$p")
 
