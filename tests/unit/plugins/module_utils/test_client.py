@@ -85,8 +85,8 @@ def test_per_page_range(make_sim, per_page):
 
 def test_order_is_the_apis_whatever_order_pages_arrive_in(make_sim):
     sim = make_sim(snapshots=SNAPSHOTS)
-    # Page 2 answers last: later pages arrive before it.
-    sim.add_fault(Fault("slow", path="/v2/snapshots", page=2, delay=0.3))
+    # Page 2 answers last: later pages arrive before it (1 s: a margin for a loaded machine).
+    sim.add_fault(Fault("slow", path="/v2/snapshots", page=2, delay=1.0))
     with _client(sim, concurrency=9) as client:
         listing = client.list("/v2/snapshots", per_page=10)
     assert [s["id"] for s in listing.snapshots] == [s["id"] for s in sim.snapshots]
@@ -105,8 +105,9 @@ def test_concurrency_one_is_sequential(make_sim):
 
 @pytest.mark.parametrize("concurrency", [2, 4])
 def test_concurrency_k_never_exceeds_k_in_flight(make_sim, concurrency):
-    # A latency long enough for k requests to overlap, so the bound is reached, not just respected.
-    sim = make_sim(snapshots=SNAPSHOTS, latency=0.1)
+    # A latency long enough for k requests to overlap even on a loaded machine, so that
+    # the bound is reached, not just respected.
+    sim = make_sim(snapshots=SNAPSHOTS, latency=0.25)
     with _client(sim, concurrency=concurrency) as client:
         listing = client.list("/v2/snapshots", per_page=10)
     assert [s["id"] for s in listing.snapshots] == [s["id"] for s in SNAPSHOTS]
