@@ -178,4 +178,4 @@ clean:
 	find . -name __pycache__ -type d -not -path './.venv*' -prune -exec rm -rf {} +
 
 distclean: clean
-	rm -rf $(VENV) $(VENV221) .collections
+	rm -rf $(VENV) $(VENV221) .collections tools/prism/node_modules
