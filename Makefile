@@ -91,8 +91,9 @@ $(GATES): venv
 PEP8_IGNORE := E203,E402,E701,E704,E741,W503,W504
 lint-run:
 	ruff check .
-	git ls-files -z --cached --others --exclude-standard -- '*.py' | xargs -0 -r ls -d 2>/dev/null \
-	    | xargs -r python -m pycodestyle --max-line-length 160 --config /dev/null --ignore $(PEP8_IGNORE)
+	@files=$$(git ls-files --cached --others --exclude-standard -- '*.py' | while IFS= read -r f; do if [ -e "$$f" ]; then echo "$$f"; fi; done); \
+	echo "pycodestyle (as ansible-test pep8) on $$(echo "$$files" | wc -w) files"; \
+	python -m pycodestyle --max-line-length 160 --config /dev/null --ignore $(PEP8_IGNORE) $$files
 
 meta-run:
 	bash tools/pytest-gate.sh meta tests/meta
