@@ -414,3 +414,18 @@ def test_a_redirect_never_carries_the_token_elsewhere(raw_server):
         assert all(TOKEN.encode() not in head for head in other.heads)
     finally:
         other.close()
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "client.py RateBudget.release: float('nan') is accepted as ratelimit-reset, then acquire() computes a NaN "
+    "pause and time.sleep(nan) raises ValueError out of Client.list (found by a longer hypothesis run). "
+    "Proposed: ignore headers whose reset is not finite (math.isfinite) or whose remaining is negative"))
+@pytest.mark.parametrize("reset", ["nan", "-nan"])
+def test_a_nan_ratelimit_reset_is_ignored(raw_server, reset):
+    body = b'{"snapshots": [], "links": {}, "meta": {"total": 0}}'
+    raw_server.payload = http_answer(200, body, {"Content-Type": "application/json", "ratelimit-remaining": "0",
+                                                 "ratelimit-reset": reset})
+    with Client(TOKEN, api_url=raw_server.url, retry_backoff=0, retry_max_wait=0.2) as client:
+        client.list(LIST)
+        # The second request consults the budget the first answer reported.
+        assert client.list(LIST).total == 0
