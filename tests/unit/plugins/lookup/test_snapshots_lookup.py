@@ -145,7 +145,7 @@ def test_token_env_priority_matches_the_modules(sim, monkeypatch):
     module = _module({"limit": 1})
     assert module["failed"] is True and module["status"] == 401
     # The request_id differs between the two requests; everything else is the same.
-    assert str(caught.value).split("; request_id")[0] == module["msg"].split("; request_id")[0]
+    assert str(caught.value).split("; request_id", maxsplit=1)[0] == module["msg"].split("; request_id", maxsplit=1)[0]
 
 
 # -- the memo and the cache -----------------------------------------------------------------------------------
@@ -277,7 +277,7 @@ def test_api_errors_fail_with_the_modules_words(sim):
     with pytest.raises(AnsibleLookupError) as caught:
         _lookup(token=TOKEN, api_url=sim.url, volume_id=unknown)
     # The request_id differs between the two requests; everything else is the same.
-    assert caught.value.message.split("; request_id")[0] == module["msg"].split("; request_id")[0]
+    assert caught.value.message.split("; request_id", maxsplit=1)[0] == module["msg"].split("; request_id", maxsplit=1)[0]
     assert module["status"] == 404
 
 

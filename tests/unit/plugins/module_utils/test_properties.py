@@ -219,9 +219,9 @@ def fixture_server() -> t.Iterator[RawServer]:
 
 
 def _json_answer(body: t.Any, status: int = 200) -> bytes:
-    return http_answer(status, json.dumps(body).encode(), {"Content-Type": "application/json; charset=utf-8",
-                                                          "ratelimit-limit": "5000", "ratelimit-remaining": "4999",
-                                                          "ratelimit-reset": "4102444800"})
+    headers = {"Content-Type": "application/json; charset=utf-8", "ratelimit-limit": "5000",
+               "ratelimit-remaining": "4999", "ratelimit-reset": "4102444800"}
+    return http_answer(status, json.dumps(body).encode(), headers)
 
 
 def test_generated_list_answers_round_trip_through_the_client(server):
@@ -268,8 +268,8 @@ def test_generated_error_answers_are_reported_as_they_came(server):
         error = caught.value
         assert (error.status, error.attempts, error.path) == (status, 1, "/v2/snapshots/1")
         # An empty request_id is no request_id.
-        assert (error.api_id, error.api_message, error.request_id) == (body["id"], body["message"],
-                                                                        body.get("request_id") or None)
+        wanted = (body["id"], body["message"], body.get("request_id") or None)
+        assert (error.api_id, error.api_message, error.request_id) == wanted
 
     check()
 

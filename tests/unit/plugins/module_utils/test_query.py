@@ -236,8 +236,8 @@ def test_plan_builds_the_filters():
                            sort_by="name", sort_order="desc", limit=3, fields=["id", "name"],
                            created_after="2024-01-01", created_before="2024-02-01T00:00:00Z"))
     f = query.filters
-    assert (f.regions, f.names, f.tags, f.name_regex.pattern) == (frozenset({"fra1"}), ("db-*", "web-*"),
-                                                                   ("env:prod",), "^db")
+    assert (f.regions, f.names, f.tags) == (frozenset({"fra1"}), ("db-*", "web-*"), ("env:prod",))
+    assert f.name_regex.pattern == "^db"
     assert (f.sort_by, f.sort_order, f.limit, f.fields) == ("name", "desc", 3, ("id", "name"))
     assert (f.created_after.isoformat(), f.created_before.isoformat()) == (
         "2024-01-01T00:00:00+00:00", "2024-02-01T00:00:00+00:00")
