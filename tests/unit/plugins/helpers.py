@@ -35,8 +35,9 @@ def collection_root() -> t.Optional[Path]:
 def api_spec_path() -> t.Optional[Path]:
     """The OpenAPI contract, ../shared/api/ beside the work tree, or SNAPFLEET_API_SPEC; None if absent.
 
-    ansible-test units runs on a copy of the collection outside the work tree,
-    where shared/ is not beside it: the tests that need the contract skip there.
+    ansible-test units runs on a copy of the collection outside the work tree;
+    tools/ansible_test.py links shared/ beside that copy. Where neither is
+    found, the tests that need the contract skip.
     """
     override = os.environ.get("SNAPFLEET_API_SPEC")
     if override:

@@ -12,8 +12,9 @@
     headers and bodies, garbage instead of HTTP) never make anything but the
     collection's own SnapfleetError subclasses escape Client.list/get_snapshot.
 
-The contract is not vendored (a copy would drift): when it is not reachable,
-as under ansible-test's copy of the collection, the schema-driven tests skip.
+The contract is not vendored (a copy would drift): when it is not reachable
+(SNAPFLEET_API_SPEC, or ../shared/api beside the collection, which
+tools/ansible_test.py also links beside its copy), the schema-driven tests skip.
 HTTP goes to a tiny loopback server that sends whatever bytes it is given.
 """
 
@@ -41,6 +42,7 @@ from ansible_collections.snapfleet.digitalocean.plugins.module_utils.errors impo
     SnapfleetError,
 )
 from ansible_collections.snapfleet.digitalocean.tests.unit.plugins.helpers import (
+    SPEC_NAME,
     TOKEN,
     RawServer,
     api_spec_path,
@@ -78,8 +80,9 @@ def _schema(path: str, status: str) -> dict:
     """The JSON schema of one answer of the contract; skips the test when the contract is not reachable."""
     contract = _contract()
     if contract is None:
-        pytest.skip("API contract %s not reachable from %s (ansible-test's copy of the collection has no "
-                    "../shared); set SNAPFLEET_API_SPEC to run the schema-driven tests" % ("shared/api", __file__))
+        pytest.skip("API contract not found: neither SNAPFLEET_API_SPEC nor ../shared/api/%s beside the collection "
+                    "holding %s; the schema-driven tests need it (it is not vendored, so that it cannot drift)"
+                    % (SPEC_NAME, __file__))
     return contract["paths"][path]["get"]["responses"][status]["content"]["application/json"]["schema"]
 
 
