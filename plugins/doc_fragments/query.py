@@ -103,6 +103,8 @@ notes:
   - Filters combine with AND. They are applied after the listing, by the collection, except O(resource_type),
     O(volume_id) and O(resource_id) which also choose what the API is asked for.
   - A listing is read with O(per_page) snapshots per page; the first page tells the total and the other pages
-    are then requested at once (up to O(concurrency) at a time). If snapshots are created or deleted while the
-    pages are read, the listing is read again; it is never returned incomplete or with duplicates.
+    are then requested at once (up to O(concurrency) at a time). A listing is consistent with the moment its
+    first page was read. When snapshots created or deleted meanwhile shift the other pages (the total changes, a
+    page has the wrong length, a snapshot is listed twice), the listing is read again from the start; it is never
+    returned with gaps or duplicates, and fails clearly if it keeps changing.
 """

@@ -221,6 +221,8 @@ class RateBudget:
                 reset = float(headers["ratelimit-reset"])
             except (KeyError, TypeError, ValueError):
                 return
+            if not math.isfinite(reset) or remaining < 0:
+                return
             try:
                 self._limit = int(headers["ratelimit-limit"])
             except (KeyError, TypeError, ValueError):
@@ -247,7 +249,13 @@ class _Page:
 
 
 class _BodyFault(Exception):
-    """A 200 whose body was cut off or is not the JSON the contract promises."""
+    """An answer whose body was cut off: its status and the attempts it took are kept."""
+
+    def __init__(self, status: int, attempts: int, reason: str) -> None:
+        super().__init__(reason)
+        self.status = status
+        self.attempts = attempts
+        self.reason = reason
 
 
 _TITLE = re.compile(r"<title[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTALL)
@@ -383,8 +391,16 @@ class Client:
         response = None
         attempts = 1
         try:
-            response = self.session.get(self.api_url + path, params=params, timeout=self.timeout)
+            # stream=True: the body is read below, so that a cut-off body keeps its status and attempts.
+            # allow_redirects=False: the API never redirects; a 3xx is reported, not followed elsewhere.
+            response = self.session.get(self.api_url + path, params=params, timeout=self.timeout,
+                                        stream=True, allow_redirects=False)
             attempts += len(getattr(getattr(response.raw, "retries", None), "history", ()) or ())
+            try:
+                response.content  # noqa: B018 - reads the body
+            except (requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError,
+                    requests.exceptions.ConnectionError) as exc:
+                raise _BodyFault(response.status_code, attempts, self._reason(exc)) from None
         except requests.exceptions.RequestException as exc:
             attempts = self.retries + 1 if _exhausted(exc) else 1
             exc.snapfleet_attempts = attempts  # type: ignore[attr-defined]
@@ -404,13 +420,16 @@ class Client:
         """
         attempts = 0
         last_fault = ""
+        last_status = 200
         shown_path = self._shown_path(path, params)
         for body_try in range(self.retries + 1):
             try:
                 response, used = self._send(path, params)
-            except (requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError) as exc:
-                attempts += getattr(exc, "snapfleet_attempts", 1)
-                last_fault = "the answer was cut off (%s)" % self._reason(exc)
+            except _BodyFault as fault:
+                attempts += fault.attempts
+                last_status, last_fault = fault.status, "the answer was cut off (%s)" % fault.reason
+                if attempts > self.retries or (fault.status != 200 and fault.status not in RETRY_STATUSES):
+                    break
                 self._pause(body_try)
                 continue
             except requests.exceptions.RequestException as exc:
@@ -421,10 +440,13 @@ class Client:
                 raise self._api_error(response, shown_path, attempts)
             try:
                 return json.loads(response.content), attempts
-            except ValueError:
-                last_fault = _describe_non_json(response)
+            except (ValueError, RecursionError):  # RecursionError: absurdly nested JSON
+                last_status, last_fault = 200, _describe_non_json(response)
+                if attempts > self.retries:
+                    # One budget of attempts for the request, however its faults mix.
+                    break
                 self._pause(body_try)
-        raise APIError(200, shown_path, attempts, detail=last_fault)
+        raise APIError(last_status, shown_path, attempts, detail=last_fault)
 
     def _pause(self, body_try: int) -> None:
         retry = self._body_retry
@@ -437,7 +459,7 @@ class Client:
         detail = None
         try:
             body = json.loads(response.content)
-        except ValueError:
+        except (ValueError, RecursionError):
             body = None
             detail = _describe_non_json(response)
         if isinstance(body, dict):
@@ -447,6 +469,9 @@ class Client:
         elif body is not None:
             detail = "the error answer is not the API's error object"
         request_id = request_id or response.headers.get("X-Request-Id") or response.headers.get("x-request-id")
+        if 300 <= response.status_code < 400:
+            detail = (detail + "; " if detail else "") + "redirected to %s; the API does not redirect, check api_url" % (
+                response.headers.get("Location", "nowhere"))
         if response.status_code == 429:
             detail = (detail + "; " if detail else "") + "the API's rate limit is exhausted (ratelimit-reset %s)" % (
                 response.headers.get("ratelimit-reset", "unknown"))

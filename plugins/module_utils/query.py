@@ -167,7 +167,11 @@ def check_connection(params: dict) -> None:
             "environment variables %s." % ", ".join(TOKEN_ENV),
         )
     url = str(params.get("api_url") or "")
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number in 0..65535
+    except ValueError as exc:
+        raise OptionError("api_url", "api_url: %r is not a valid URL: %s" % (url, exc)) from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise OptionError("api_url", "api_url: %r is not an http:// or https:// URL" % url)
     if parts.scheme == "http" and not _is_loopback(parts.hostname):

@@ -67,9 +67,13 @@ def memoized(key: str, fetch: t.Callable[[], Listing]) -> Listing:
 
 
 def _private_dir(path: str) -> str:
+    """Create ``path`` readable by its owner alone; an existing directory keeps its mode (it may be shared)."""
     path = os.path.expanduser(os.path.expandvars(path))
-    os.makedirs(path, mode=0o700, exist_ok=True)
-    os.chmod(path, 0o700)
+    try:
+        os.makedirs(path, mode=0o700)
+    except FileExistsError:
+        return path
+    os.chmod(path, 0o700)  # makedirs' mode is filtered by the umask
     return path
 
 

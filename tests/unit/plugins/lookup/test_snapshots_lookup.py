@@ -306,11 +306,6 @@ def test_unknown_option_is_named_as_unsupported(sim):
     assert str(caught.value).startswith("Unsupported parameters for (snapfleet.digitalocean.snapshots) lookup: foo.")
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "plugin_utils/lookup_cache.py _private_dir: os.chmod(path, 0o700) also on a cache_connection that existed "
-    "before, so cache_connection=/tmp (or any shared directory) is made 0700 for everyone. Proposed: chmod only "
-    "a directory this code created (or keep entries in a subdirectory of its own), and refuse or warn when an "
-    "existing one is readable by others"))
 def test_an_existing_cache_directory_keeps_its_mode(sim, tmp_path):
     shared = tmp_path / "shared"
     shared.mkdir()

@@ -374,11 +374,6 @@ def test_refused_connection_is_a_transport_error():
 
 # -- answers only a raw server gives -------------------------------------------------------------------
 
-@pytest.mark.xfail(strict=True, reason=(
-    "client.py Client.get_json: a 503 whose body is cut off raises ChunkedEncodingError inside session.get, so "
-    "the response is lost: the error says 'answered HTTP 200' and 'after 2 attempts' although 4 requests were "
-    "sent (urllib3 retried the 503 inside each body try). Proposed: session.get(..., stream=True), read "
-    "response.content in _send and raise _BodyFault(status, attempts) (the class exists, unused)"))
 def test_cut_off_error_answer_reports_its_own_status_and_attempts(raw_server):
     raw_server.payload = http_answer(503, b'{"id": "service_unavailable", "mes',
                                      {"Content-Type": "application/json", "Content-Length": "80"})
@@ -388,11 +383,6 @@ def test_cut_off_error_answer_reports_its_own_status_and_attempts(raw_server):
     assert caught.value.attempts == raw_server.requests == client.requests_sent
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "client.py Client._send: Retry(redirect=False) stops urllib3 only; requests still follows a 3xx "
-    "(allow_redirects defaults to True), so an answer from another origin is taken as the API's (the token is "
-    "stripped, the data is not checked). Proposed: session.get(..., allow_redirects=False) and report the 3xx as "
-    "an APIError naming its Location"))
 def test_a_redirect_is_reported_not_followed(raw_server):
     other = RawServer()
     try:
@@ -419,10 +409,6 @@ def test_a_redirect_never_carries_the_token_elsewhere(raw_server):
         other.close()
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "client.py RateBudget.release: float('nan') is accepted as ratelimit-reset, then acquire() computes a NaN "
-    "pause and time.sleep(nan) raises ValueError out of Client.list (found by a longer hypothesis run). "
-    "Proposed: ignore headers whose reset is not finite (math.isfinite) or whose remaining is negative"))
 @pytest.mark.parametrize("reset", ["nan", "-nan"])
 def test_a_nan_ratelimit_reset_is_ignored(raw_server, reset):
     body = b'{"snapshots": [], "links": {}, "meta": {"total": 0}}'

@@ -82,11 +82,6 @@ def test_bad_api_url_is_refused(url, message):
         assert str(error) == message
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "query.py check_connection(): urlsplit('http://[::1') raises ValueError ('Invalid IPv6 URL'), and a port "
-    "that is not a number or above 65535 passes; the ValueError escapes the module's main() and the lookup's "
-    "run() (they catch SnapfleetError only). Proposed: catch ValueError from urlsplit and from parts.port and "
-    "raise OptionError('api_url', ...)"))
 @pytest.mark.parametrize("url", ["http://[::1", "http://127.0.0.1:99999", "http://127.0.0.1:abc"])
 def test_malformed_api_url_is_an_option_error(url):
     error = _refused(q.check_connection, api_url=url)
