@@ -250,6 +250,10 @@ class Simulator:
         with self._lock:
             self._budget = _RateBudget(limit)
 
+    def delete_volume(self, volume_id: str) -> None:
+        """Delete a volume: its endpoint answers 404 from now on, its snapshots stay listed."""
+        self._store.delete_volume(volume_id)
+
     # -- faults and log --------------------------------------------------------------------
 
     def add_fault(self, fault: Fault) -> Fault:

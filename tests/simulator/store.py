@@ -55,6 +55,13 @@ class SnapshotStore:
             self._factory = None
             self._invalidate()
 
+    def delete_volume(self, volume_id: str) -> None:
+        """Forget a volume but keep its snapshots, as DigitalOcean does when a volume is deleted."""
+        with self._lock:
+            self._known_volumes.discard(volume_id.lower())
+            self._extra_volumes = self._extra_volumes - {volume_id.lower()}
+            self._invalidate()
+
     def _invalidate(self) -> None:
         self._by_type = {}
         self._by_volume = None
