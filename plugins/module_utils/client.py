@@ -590,9 +590,5 @@ def _exhausted(exc: BaseException) -> bool:
     return reason.__class__.__name__ == "MaxRetryError"
 
 
-def _is_json(response: t.Any) -> bool:
-    return "json" in response.headers.get("Content-Type", "").lower()
-
-
 def _text(value: t.Any) -> t.Optional[str]:
     return None if value is None else str(value)

@@ -93,8 +93,12 @@ class ListingCache:
 
     def __init__(self, plugin: t.Optional[str], connection: t.Optional[str], timeout: int) -> None:
         self.timeout = timeout
-        self.connection = _private_dir(connection or DEFAULT_CACHE_CONNECTION)
-        self.lock_dir = _private_dir(os.path.join(self.connection, ".locks"))
+        try:
+            self.connection = _private_dir(connection or DEFAULT_CACHE_CONNECTION)
+            self.lock_dir = _private_dir(os.path.join(self.connection, ".locks"))
+        except OSError as exc:
+            raise AnsibleError("cache_connection: %r cannot be used as the lookup's cache directory: %s"
+                               % (connection or DEFAULT_CACHE_CONNECTION, exc.strerror or exc)) from None
         plugin = plugin or DEFAULT_CACHE_PLUGIN
         self.plugin = cache_loader.get(plugin, _uri=self.connection, _timeout=timeout, _prefix=_PREFIX)
         if self.plugin is None:
