@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-SPEC = ROOT.parent / "shared" / "api" / "digitalocean-snapshots.openapi.yaml"
+SPEC = ROOT / "tests" / "contract" / "api" / "snapshots.openapi.yaml"
 PRISM = ROOT / "tools" / "prism" / "node_modules" / ".bin" / "prism"
 
 

@@ -21,7 +21,7 @@ import typing as t
 from pathlib import Path
 
 TOKEN = "unit-test-token-0123456789"
-SPEC_NAME = "digitalocean-snapshots.openapi.yaml"
+SPEC_NAME = "snapshots.openapi.yaml"
 
 
 def collection_root() -> t.Optional[Path]:
@@ -33,19 +33,14 @@ def collection_root() -> t.Optional[Path]:
 
 
 def api_spec_path() -> t.Optional[Path]:
-    """The OpenAPI contract, ../shared/api/ beside the work tree, or SNAPFLEET_API_SPEC; None if absent.
-
-    ansible-test units runs on a copy of the collection outside the work tree;
-    tools/ansible_test.py links shared/ beside that copy. Where neither is
-    found, the tests that need the contract skip.
-    """
+    """The OpenAPI contract the project carries (tests/contract/api), or SNAPFLEET_API_SPEC."""
     override = os.environ.get("SNAPFLEET_API_SPEC")
     if override:
         return Path(override) if Path(override).is_file() else None
     root = collection_root()
     if root is None:
         return None
-    spec = root.parent / "shared" / "api" / SPEC_NAME
+    spec = root / "tests" / "contract" / "api" / SPEC_NAME
     return spec if spec.is_file() else None
 
 

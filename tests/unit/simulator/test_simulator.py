@@ -35,18 +35,17 @@ TOKEN = "sim-token"
 EMPTY_VOLUME = "0f6a3c1e-5b7d-4e8f-9a0b-1c2d3e4f5a6b"
 UNKNOWN_VOLUME = "11111111-2222-4333-8444-555555555555"
 SNAPSHOTS = make_snapshots(count=45, seed=3, volumes=4, droplets=5)
-SPEC_NAME = "digitalocean-snapshots.openapi.yaml"
+SPEC_NAME = "snapshots.openapi.yaml"
 MODULE = "ansible_collections.snapfleet.digitalocean.tests.simulator"
 
 
 def _spec_path() -> Path:
-    # resolve() follows the .collections symlink back to the work tree, whose parent
-    # holds shared/ (in development and in CI alike).
+    # The contract the project carries (tests/contract/api), found from this file.
     override = os.environ.get("SNAPFLEET_API_SPEC")
     if override:
         return Path(override)
     repo = Path(__file__).resolve().parents[3]
-    return repo.parent / "shared" / "api" / SPEC_NAME
+    return repo / "tests" / "contract" / "api" / SPEC_NAME
 
 
 @pytest.fixture(name="sim")
