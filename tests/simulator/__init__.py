@@ -1,3 +1,8 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) snapfleet developers
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
 """A DigitalOcean snapshot API simulator: a real HTTP server on 127.0.0.1.
 
 Used by the unit and integration tests, ``make demo`` and the benchmarks::
@@ -9,6 +14,82 @@ Used by the unit and integration tests, ``make demo`` and the benchmarks::
 
 Standard library only. Run ``python -m ansible_collections.snapfleet.digitalocean.tests.simulator
 --help`` to serve it from a separate process.
+
+The API (what other tests code against)
+---------------------------------------
+Constructor::
+
+    Simulator(snapshots=None, token="sim-token", latency=0.0, volumes=None, *,
+              droplets=None,          # Droplet ids (int or str) that exist without snapshots
+              read_only_tokens=(),    # tokens good for GET; DELETE answers 403 (no snapshot:delete scope)
+              images=(),              # ids that exist but are not snapshots: DELETE answers 400
+              host="127.0.0.1", port=0,
+              rate_limits=None,       # RateLimits(...): the documented model (see below)
+              rate_limit=<unset>,     # legacy RateLimit(limit, window) fixed window; None: no limits
+              mutation=None,          # legacy Mutation (random changes after list pages)
+              clock=time.monotonic)   # the rate limiter's clock; a test may pass a fake one
+
+Order: every list is in the store's order, which is creation order, oldest first (the API's
+likeliest order: ascending ids). ``make_snapshots`` makes oldest-first data whose Droplet
+snapshot ids grow with ``created_at``; ``create`` appends at the end unless told otherwise.
+
+Rate limits (``RateLimits``; one budget for the whole simulator, as for one token)::
+
+    RateLimits(hourly=5000, burst=250, time_scale=1.0)   # burst=None: no burst limit
+    RateLimits.documented(time_scale=60.0)                # 5000/hour + 250/minute; a minute lasts 1 s
+    DEFAULT_RATE_LIMITS = RateLimits(hourly=5000, burst=None, time_scale=60.0)  # used when neither
+        # rate_limits nor rate_limit is given: generous, never slows a test that did not ask
+
+- Each counted request has its own timer: it counts for one "hour" (3600 / time_scale real
+  seconds) after it was made. Every answer carries ``ratelimit-limit`` (hourly),
+  ``ratelimit-remaining`` (hourly budget left after this request) and ``ratelimit-reset``
+  (integer epoch seconds, real time, rounded up: when the OLDEST counted request expires).
+- Past the burst limit (more than ``burst`` counted requests in the last "minute") or with no
+  hourly budget left, the answer is 429 ``{"id": "too_many_requests", "message": ..., "request_id"}``
+  with ``Retry-After`` (integer real seconds, rounded up, at least 1) until enough requests
+  expire. A 429 from the limits is not counted. No header reports the burst limit.
+- ``sim.rate_limits`` (get/set; setting forgets all timers), ``sim.rate_limit`` (legacy, get/set).
+- ``sim.spend(n, ago=60.0, over=0.0)``: count ``n`` requests made by other tools on the same
+  token, ``ago`` simulated seconds ago (60: outside the burst window, inside the hour), spread
+  evenly over the ``over`` simulated seconds before that.
+- ``sim.rate_status() -> RateStatus(limit, remaining, reset, burst_used)`` without spending.
+
+Changes on demand (deterministic; each takes the store's lock, so they are safe from hooks)::
+
+    sim.create(at="end", **fields) -> dict   # at: "end" | "head" | int index (list.insert rules);
+        # fields override the generated ones (resource_type, resource_id, tags, name, ...).
+        # Droplet snapshots get a numeric id above every id ever used, volume snapshots a new
+        # UUID; created_at is now (or 1 s after the newest snapshot, when that is later).
+    sim.delete(id_or_index) -> dict          # str: snapshot id (KeyError); int: list position (IndexError)
+    sim.rotate() -> (deleted, created)       # delete the oldest (first), create one at the end
+    sim.destroy_droplet(droplet_id)          # its endpoint answers 404; its snapshots stay listed
+    sim.delete_volume(volume_id)             # the same for a volume
+
+Hooks::
+
+    sim.on_list_page(callback) -> callback   # callback(sim, path, page_number), called under the
+        # store's (re-entrant) lock before a list page is computed, for every list request that
+        # got past rate limits, auth and parameter checks (all three list endpoints)
+    sim.remove_hook(callback); sim.clear_hooks()
+    sim.after_list_pages(n, action, *, every=0, times=1, path=None) -> callback
+        # action(sim) runs once n list pages were served, before the next one is computed
+        # (n=0: before the first); every=k: again every k pages after that, `times` times in
+        # all (None: forever); path: only count pages of that path ("...*" for a prefix)
+    sim.list_pages_served -> int             # list pages computed so far
+
+Endpoints: GET /v2/snapshots (page, per_page 1..200, resource_type), GET /v2/snapshots/{id},
+DELETE /v2/snapshots/{id} (204 empty; 403 read-only token; 400 id that is not a snapshot id
+(neither an integer nor a UUID, or one of ``images``); 404 unknown), GET
+/v2/volumes/{uuid}/snapshots, GET /v2/droplets/{id}/snapshots (the Droplet-scoped model:
+integer id, name, created_at, regions, min_disk_size, size_gigabytes, type "snapshot"; 404 for a
+Droplet that does not exist). Bad parameters answer 422, other methods 405, unknown paths 404.
+
+Faults, log and the rest (unchanged): ``sim.add_fault(Fault(kind, path=None, page=None,
+times=1, after=0, status=None, delay=0.0, retry_after=None, method=None))`` (method: match only
+that HTTP method), ``sim.clear_faults()``, ``sim.faults``, ``sim.requests`` (RequestRecord(method,
+path, query, status, started, finished, authorized)), ``sim.reset_log()``, ``sim.in_flight``,
+``sim.max_in_flight``, ``sim.snapshots`` (get/set), ``sim.latency``, ``sim.url``, ``sim.port``,
+``sim.token``, ``sim.mutation`` / ``sim.mutation_rounds`` (legacy; Mutation(at="end") is the default).
 """
 
 from .data import REGIONS, SnapshotFactory, make_snapshots
