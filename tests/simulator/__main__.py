@@ -1,3 +1,8 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) snapfleet developers
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
 """Serve the simulator from its own process (``make demo``, benchmarks).
 
 Prints ``SIMULATOR_URL=http://127.0.0.1:PORT`` once listening, optionally writes the URL
@@ -18,6 +23,7 @@ from types import FrameType
 
 from .data import Snapshot, make_snapshots
 from .models import RateLimit
+from .ratelimits import DEFAULT_RATE_LIMITS, RateLimits
 from .server import DEFAULT_RATE_LIMIT, Simulator
 
 
@@ -40,11 +46,43 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--ready-file", type=Path, help="write the URL here once listening")
     parser.add_argument("--volume-with-no-snapshots", dest="volumes_extra", metavar="UUID",
                         nargs="+", action="extend", default=[], help="extra known volumes")
-    parser.add_argument("--rate-limit", type=int, default=DEFAULT_RATE_LIMIT.limit,
-                        help="requests per window; 0 disables limiting")
-    parser.add_argument("--rate-window", type=float, default=DEFAULT_RATE_LIMIT.window,
-                        help="rate limit window in seconds")
+    parser.add_argument("--droplet-with-no-snapshots", dest="droplets_extra", metavar="ID",
+                        nargs="+", action="extend", default=[], help="extra known Droplets")
+    parser.add_argument("--read-only-token", dest="read_only_tokens", metavar="TOKEN", nargs="+",
+                        action="extend", default=[], help="tokens without the snapshot:delete scope")
+    limits = parser.add_argument_group(
+        "rate limits", "default: the hourly budget (5000) in a 60 s 'hour', no burst limit; "
+        "--documented-limits, --hourly-limit or --burst-limit use the documented model "
+        "(per-request timers); --rate-limit uses the legacy fixed window")
+    limits.add_argument("--documented-limits", action="store_true",
+                        help="DigitalOcean's documented limits: 5000 an hour and 250 a minute")
+    limits.add_argument("--hourly-limit", type=int, help="hourly budget (documented: 5000)")
+    limits.add_argument("--burst-limit", type=int, help="requests per minute, reported by no header (documented: 250)")
+    limits.add_argument("--time-scale", type=float, default=None,
+                        help="simulated seconds per real second (60: a minute lasts 1 s; default 1 with "
+                        "--documented-limits)")
+    limits.add_argument("--rate-limit", type=int, default=None,
+                        help=f"legacy: requests per fixed window (e.g. {DEFAULT_RATE_LIMIT.limit}); 0 disables limiting")
+    limits.add_argument("--rate-window", type=float, default=DEFAULT_RATE_LIMIT.window,
+                        help="legacy: the fixed window in seconds")
     return parser
+
+
+def _limits(args: argparse.Namespace) -> dict[str, RateLimits | RateLimit | None]:
+    """The Simulator's rate-limit arguments for the command line's options."""
+    documented = args.documented_limits or args.hourly_limit is not None or args.burst_limit is not None
+    if args.rate_limit is not None:
+        if documented:
+            raise SystemExit("--rate-limit (legacy) cannot be combined with the documented-model options")
+        return {"rate_limit": RateLimit(args.rate_limit, args.rate_window) if args.rate_limit > 0 else None}
+    if documented:
+        base = RateLimits.documented()
+        hourly = base.hourly if args.hourly_limit is None else args.hourly_limit
+        burst = (base.burst if args.documented_limits else None) if args.burst_limit is None else args.burst_limit
+        return {"rate_limits": RateLimits(hourly=hourly, burst=burst, time_scale=args.time_scale or 1.0)}
+    if args.time_scale is not None:
+        return {"rate_limits": RateLimits(hourly=DEFAULT_RATE_LIMITS.hourly, burst=None, time_scale=args.time_scale)}
+    return {"rate_limits": DEFAULT_RATE_LIMITS}
 
 
 def _load_fixture(path: Path) -> list[Snapshot]:
@@ -71,7 +109,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     else:
         snapshots = make_snapshots(count=args.count, seed=args.seed, droplet_share=args.droplet_share,
                                    volumes=args.volumes, droplets=args.droplets)
-    rate_limit = RateLimit(args.rate_limit, args.rate_window) if args.rate_limit > 0 else None
+    limits = _limits(args)
     done = threading.Event()
 
     def _on_signal(_signum: int, _frame: FrameType | None) -> None:
@@ -80,7 +118,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, _on_signal)
     signal.signal(signal.SIGINT, _on_signal)
     sim = Simulator(snapshots=snapshots, token=args.token, latency=args.latency_ms / 1000.0,
-                    volumes=args.volumes_extra, host=args.host, port=args.port, rate_limit=rate_limit)
+                    volumes=args.volumes_extra, droplets=args.droplets_extra,
+                    read_only_tokens=args.read_only_tokens, host=args.host, port=args.port, **limits)
     sim.start()
     try:
         # Ready file first: a caller that saw the printed URL may look for the file at once.

@@ -1,3 +1,8 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) snapfleet developers
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
 """Deterministic, realistic snapshot data for the simulator.
 
 The generator is seeded so a test can ask for "500 snapshots, seed 1" and get the same
@@ -47,7 +52,25 @@ def format_time(epoch: int) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(epoch))
 
 
-def _uuid(rng: random.Random) -> str:
+def droplet_view(snapshot: Snapshot) -> Snapshot:
+    """Return ``snapshot`` in the model of ``GET /v2/droplets/{id}/snapshots``.
+
+    That endpoint answers an integer ``id`` and a ``type``, and no ``resource_id``,
+    ``resource_type`` or ``tags`` (the Droplet is in the path).
+    """
+    return {
+        "id": int(snapshot["id"]),
+        "name": snapshot["name"],
+        "created_at": snapshot["created_at"],
+        "regions": snapshot["regions"],
+        "min_disk_size": snapshot["min_disk_size"],
+        "size_gigabytes": snapshot["size_gigabytes"],
+        "type": "snapshot",
+    }
+
+
+def new_uuid(rng: random.Random) -> str:
+    """A version 4 UUID drawn from ``rng`` (deterministic for a seeded ``rng``)."""
     return str(uuid.UUID(int=rng.getrandbits(128), version=4))
 
 
@@ -82,7 +105,7 @@ class SnapshotFactory:
         if not self._regions:
             raise ValueError("regions must not be empty")
         volume_ids = (
-            [_uuid(rng) for _index in range(volumes)] if isinstance(volumes, int) else list(volumes)
+            [new_uuid(rng) for _index in range(volumes)] if isinstance(volumes, int) else list(volumes)
         )
         droplet_ids = (
             [str(i) for i in rng.sample(range(100_000_000, 400_000_000), droplets)]
@@ -156,7 +179,7 @@ class SnapshotFactory:
             size = round(rng.uniform(0.5, disk * 0.6), 2)
         else:
             resource_id, base, disk, home, tags = rng.choice(self._volumes)
-            snapshot_id = _uuid(rng)
+            snapshot_id = new_uuid(rng)
             name = f"{base}-{created_at[:10]}"
             resource_type = "volume"
             size = round(rng.uniform(0.01, disk * 0.8), 2)
@@ -184,6 +207,10 @@ def make_snapshots(
     start: str = "2024-01-01T00:00:00Z",
 ) -> list[Snapshot]:
     """Return ``count`` snapshots in the API's order, oldest first, deterministic for ``seed``.
+
+    Oldest first because every published example of these endpoints (the OpenAPI
+    description's, godo's, doctl's, pydo's) lists ascending ids, and Droplet snapshot ids
+    grow over time: here they grow with ``created_at`` too, so creation order is id order.
 
     Droplet snapshots have numeric string ids and names like ``web-01-1704068403123``;
     volume snapshots have UUID ids, a ``resource_id`` from a pool of ``volumes`` volume

@@ -1,4 +1,9 @@
-"""The simulator's knobs (faults, rate limit, mutations) and what it records."""
+# -*- coding: utf-8 -*-
+# Copyright (c) snapfleet developers
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""The simulator's knobs (faults, legacy rate limit, mutations) and what it records."""
 
 from __future__ import annotations
 
@@ -43,7 +48,8 @@ class Fault:
 
     ``path`` matches a request path exactly, or as a prefix when it ends with ``*``
     (``"/v2/snapshots*"`` also matches ``/v2/snapshots/123``); ``None`` matches every path.
-    ``page`` matches the request's ``page`` query value (absent counts as 1).
+    ``page`` matches the request's ``page`` query value (absent counts as 1); ``method``
+    matches the HTTP method (``None``: every method, DELETE included).
     The fault skips the first ``after`` matching requests, then fires ``times`` times
     (``None``: forever). Kinds:
 
@@ -67,6 +73,7 @@ class Fault:
     status: int | None = None
     delay: float = 0.0
     retry_after: int | None = None
+    method: str | None = None
     seen: int = field(default=0, init=False, compare=False)
     fired: int = field(default=0, init=False, compare=False)
 
@@ -76,8 +83,10 @@ class Fault:
         if self.status is None and self.kind in ("status", "html"):
             self.status = 500 if self.kind == "status" else 502
 
-    def matches(self, path: str, page: int | None) -> bool:
+    def matches(self, path: str, page: int | None, method: str = "GET") -> bool:
         """Whether a request for ``path`` (``page`` from its query) is one this fault targets."""
+        if self.method is not None and self.method.upper() != method.upper():
+            return False
         if self.path is not None:
             if self.path.endswith("*"):
                 if not path.startswith(self.path[:-1]):
@@ -86,9 +95,9 @@ class Fault:
                 return False
         return self.page is None or self.page == page
 
-    def take(self, path: str, page: int | None) -> bool:
+    def take(self, path: str, page: int | None, method: str = "GET") -> bool:
         """Count a request; return True when the fault fires for it (caller holds a lock)."""
-        if not self.matches(path, page):
+        if not self.matches(path, page, method):
             return False
         self.seen += 1
         if self.seen <= self.after or (self.times is not None and self.fired >= self.times):
@@ -99,7 +108,10 @@ class Fault:
 
 @dataclass(frozen=True)
 class RateLimit:
-    """A fixed window of ``window`` seconds holding ``limit`` requests.
+    """Legacy: a fixed window of ``window`` seconds holding ``limit`` requests.
+
+    Kept for the tests written against it; the API's documented model is
+    :class:`~.ratelimits.RateLimits` (per-request timers and a burst limit).
 
     The window opens with the first request after the limit is set; once ``limit``
     requests were served in it, requests answer 429 until it ends. Every request that
@@ -119,9 +131,11 @@ class RateLimit:
 class Mutation:
     """Snapshots appear and disappear while a client reads pages.
 
-    After every ``every``-th served list request, ``create`` new snapshots are inserted
-    at the start of the list (shifting every page) and ``delete`` random older ones are
-    removed; after ``stop_after`` such rounds (``None``: never) the list stays still.
+    After every ``every``-th served list request, ``create`` new snapshots are added
+    ``at`` the end of the list (``"head"``: at the start, shifting every page) and
+    ``delete`` random older ones are removed; after ``stop_after`` such rounds (``None``:
+    never) the list stays still. For changes at exact points use the simulator's
+    ``create``/``delete``/``rotate`` with ``on_list_page`` or ``after_list_pages``.
     """
 
     every: int = 1
@@ -129,10 +143,13 @@ class Mutation:
     delete: int = 1
     stop_after: int | None = None
     seed: int = 0
+    at: str = "end"
 
     def __post_init__(self) -> None:
         if self.every < 1 or self.create < 0 or self.delete < 0:
             raise ValueError("Mutation needs every >= 1, create >= 0 and delete >= 0")
+        if self.at not in ("end", "head"):
+            raise ValueError("Mutation.at must be 'end' or 'head'")
 
 
 class RequestRecord(NamedTuple):

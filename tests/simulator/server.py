@@ -1,136 +1,51 @@
-"""The HTTP side of the simulator: a threaded HTTP/1.1 server on loopback.
+# -*- coding: utf-8 -*-
+# Copyright (c) snapfleet developers
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 
-Request pipeline, in order: latency, fault injection, rate limit, authentication,
-routing and parameter validation, then the answer (plus the page's mutation).
+"""The HTTP side of the simulator: a threaded HTTP/1.1 server on loopback, and the Simulator.
+
+Request pipeline, in order: latency, fault injection, rate limits, then the routes
+(authentication, routing, parameter checks, the answer; routing.py).
 """
 
 from __future__ import annotations
 
 import contextlib
-import json
-import math
-import re
 import socket
 import socketserver
 import sys
 import threading
 import time
-import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, NamedTuple
-from urllib.parse import parse_qsl, urlencode, urlsplit
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
 
 from .data import Snapshot, make_snapshots
-from .models import Fault, Mutation, RateLimit, RequestRecord, error_for
-from .store import SnapshotStore
+from .hooks import AfterListPages, ListPageHooks, PageHook
+from .models import Fault, Mutation, RateLimit, RequestRecord
+from .ratelimits import DEFAULT_RATE_LIMITS, RateLimits, RateStatus, make_limiter
+from .routing import JSON_TYPE, Answer, error, page_of, route
+from .store import Position, SnapshotStore
 
-JSON_TYPE = "application/json; charset=utf-8"
-MAX_PER_PAGE = 200
-DEFAULT_PER_PAGE = 20
-RESOURCE_TYPES = ("droplet", "volume")
-#: The default budget: generous enough never to bite a test that does not ask for it.
+#: The legacy default (a fixed window); kept for callers that import it.
 DEFAULT_RATE_LIMIT = RateLimit(limit=5000, window=60.0)
-
-_INT = re.compile(r"^[+-]?\d+$")
-_UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
-_VOLUME_SNAPSHOTS = re.compile(r"^/v2/volumes/([^/]+)/snapshots$")
 _MAINTENANCE = b"<html><body><h1>Down for maintenance</h1></body></html>\n"
-
-
-class Answer(NamedTuple):
-    """A complete HTTP answer before it is written (and possibly damaged by a fault)."""
-
-    status: int
-    body: bytes
-    headers: dict[str, str]
+_UNSET: Any = object()
 
 
 class _Drop(Exception):  # noqa: N818 - a control-flow signal, not an error
     """Close the connection without answering (a fault, or the server is stopping)."""
 
 
-class _RateBudget:
-    """Fixed-window request budget; the caller holds the simulator's lock."""
-
-    def __init__(self, limit: RateLimit | None) -> None:
-        self.limit = limit
-        self.opened = 0.0
-        self.used = 0
-
-    def _roll(self, now: float) -> None:
-        if self.limit is not None and (self.used == 0 or now >= self.opened + self.limit.window):
-            self.opened = now
-            self.used = 0
-
-    def take(self, now: float) -> tuple[bool, dict[str, str]]:
-        """Spend one request if the window has room; return (allowed, headers)."""
-        if self.limit is None:
-            return True, self.headers(now)
-        self._roll(now)
-        allowed = self.used < self.limit.limit
-        if allowed:
-            self.used += 1
-        headers = self.headers(now)
-        if not allowed:
-            headers["Retry-After"] = str(max(1, math.ceil(self.opened + self.limit.window - now)))
-        return allowed, headers
-
-    def headers(self, now: float) -> dict[str, str]:
-        """Return the truthful ``ratelimit-*`` headers for this moment, spending nothing."""
-        if self.limit is None:
-            # Unlimited: report the real API's hourly budget as untouched.
-            return {
-                "ratelimit-limit": "5000",
-                "ratelimit-remaining": "5000",
-                "ratelimit-reset": str(int(now) + 3600),
-            }
-        if self.used and now >= self.opened + self.limit.window:
-            self.opened, self.used = now, 0
-        opened = self.opened if self.used else now
-        return {
-            "ratelimit-limit": str(self.limit.limit),
-            "ratelimit-remaining": str(max(0, self.limit.limit - self.used)),
-            "ratelimit-reset": str(math.ceil(opened + self.limit.window)),
-        }
-
-
-def _error(status: int, message: str | None = None, headers: dict[str, str] | None = None) -> Answer:
-    error_id, default_message = error_for(status)
-    request_id = str(uuid.uuid4())
-    body = {"id": error_id, "message": message or default_message, "request_id": request_id}
-    return Answer(status, _dumps(body), {"X-Request-Id": request_id, **(headers or {})})
-
-
-def _dumps(body: Any) -> bytes:
-    return json.dumps(body, separators=(",", ":")).encode("utf-8")
-
-
-def _int_param(query: dict[str, str], name: str, default: int, low: int, high: int | None) -> int:
-    raw = query.get(name)
-    if raw is None:
-        return default
-    if not _INT.match(raw.strip()):
-        raise ValueError(f"{name} must be an integer, got {raw!r}")
-    value = int(raw)
-    if value < low or (high is not None and value > high):
-        upper = f" and at most {high}" if high is not None else ""
-        raise ValueError(f"{name} must be at least {low}{upper}, got {value}")
-    return value
-
-
-def _page_of(query: dict[str, str]) -> int | None:
-    raw = query.get("page", "1").strip()
-    return int(raw) if _INT.match(raw) else None
-
-
 class Simulator:
     """DigitalOcean's snapshot API on ``127.0.0.1``, for tests, demos and benchmarks.
 
-    ``latency`` (seconds) is waited before every answer and may be changed while running;
-    ``volumes`` are extra volume UUIDs that exist without snapshots. Use as a context
-    manager or call :meth:`start` and :meth:`stop`.
+    See the package docstring for every argument and method. ``latency`` (seconds) is
+    waited before every answer and may be changed while running. Use as a context manager
+    or call :meth:`start` and :meth:`stop`.
     """
 
     def __init__(
@@ -140,20 +55,34 @@ class Simulator:
         latency: float = 0.0,
         volumes: Iterable[str] | None = None,
         *,
+        droplets: Iterable[str | int] | None = None,
+        read_only_tokens: Iterable[str] = (),
+        images: Iterable[str | int] = (),
         host: str = "127.0.0.1",
         port: int = 0,
-        rate_limit: RateLimit | None = DEFAULT_RATE_LIMIT,
+        rate_limits: RateLimits | None = None,
+        rate_limit: RateLimit | None = _UNSET,
         mutation: Mutation | None = None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         """Prepare a simulator; nothing listens until :meth:`start`."""
+        if rate_limits is not None and rate_limit is not _UNSET and rate_limit is not None:
+            raise ValueError("give rate_limits (the documented model) or rate_limit (legacy), not both")
+        if rate_limits is None and rate_limit is _UNSET:
+            rate_limits = DEFAULT_RATE_LIMITS
         self.token = token
         self.latency = latency
         self.host = host
+        self.read_only_tokens = frozenset(read_only_tokens)
+        self.images = frozenset(str(i) for i in images)
         self._port = port
-        self._store = SnapshotStore(make_snapshots() if snapshots is None else snapshots, volumes or ())
-        self._store.mutation = mutation
+        self._clock = clock
+        self.store = SnapshotStore(make_snapshots() if snapshots is None else snapshots, volumes or (), droplets or ())
+        self.store.mutation = mutation
+        self._hooks = ListPageHooks()
+        self.store.before_page = lambda path, page: self._hooks.run(self, path, page)
         self._lock = threading.Lock()
-        self._budget = _RateBudget(rate_limit)
+        self._limiter = make_limiter(rate_limits, None if rate_limit is _UNSET else rate_limit, clock)
         self._faults: list[Fault] = []
         self._records: list[RequestRecord] = []
         self._in_flight = 0
@@ -215,44 +144,109 @@ class Simulator:
         """Base URL, ``http://127.0.0.1:PORT``, without a trailing slash."""
         return f"http://{self.host}:{self.port}"
 
-    # -- data ------------------------------------------------------------------------------
+    # -- data and changes ------------------------------------------------------------------
 
     @property
     def snapshots(self) -> list[Snapshot]:
-        """A copy of the current list in the API's order (mutations change it)."""
-        return self._store.snapshots
+        """A copy of the current list in the API's order (oldest first)."""
+        return self.store.snapshots
 
     @snapshots.setter
     def snapshots(self, snapshots: Iterable[Snapshot]) -> None:
-        self._store.replace(snapshots)
+        self.store.replace(snapshots)
+
+    def create(self, at: Position = "end", **fields: Any) -> Snapshot:
+        """Create a snapshot at the end (``"head"`` or an index: elsewhere); return it."""
+        return self.store.create(at, **fields)
+
+    def delete(self, id_or_index: Position) -> Snapshot:
+        """Delete a snapshot by id (str) or list position (int); return it."""
+        return self.store.delete(id_or_index)
+
+    def rotate(self) -> tuple[Snapshot, Snapshot]:
+        """Delete the oldest snapshot and create one at the end; return ``(deleted, created)``."""
+        return self.store.rotate()
+
+    def delete_volume(self, volume_id: str) -> None:
+        """Delete a volume: its endpoint answers 404 from now on, its snapshots stay listed."""
+        self.store.delete_volume(volume_id)
+
+    def destroy_droplet(self, droplet_id: str | int) -> None:
+        """Destroy a Droplet: its endpoint answers 404 from now on, its snapshots stay listed."""
+        self.store.destroy_droplet(droplet_id)
+
+    # -- hooks -----------------------------------------------------------------------------
+
+    def on_list_page(self, callback: PageHook) -> PageHook:
+        """Call ``callback(sim, path, page_number)`` under the store's lock before each list page."""
+        with self.store.lock:
+            return self._hooks.add(callback)
+
+    def after_list_pages(self, n: int, action: Callable[[Simulator], Any], *, every: int = 0,
+                         times: int | None = 1, path: str | None = None) -> PageHook:
+        """Run ``action(sim)`` once ``n`` list pages were served, before the next is computed."""
+        return self.on_list_page(AfterListPages(n, action, every, times, path))
+
+    def remove_hook(self, callback: PageHook) -> None:
+        """Unregister a hook added by :meth:`on_list_page` or :meth:`after_list_pages`."""
+        with self.store.lock:
+            self._hooks.remove(callback)
+
+    def clear_hooks(self) -> None:
+        """Unregister every hook."""
+        with self.store.lock:
+            self._hooks.clear()
+
+    @property
+    def list_pages_served(self) -> int:
+        """List pages computed so far (every list endpoint)."""
+        return self.store.list_pages_served
 
     @property
     def mutation(self) -> Mutation | None:
-        """The active :class:`Mutation`; setting one restarts its counting."""
-        return self._store.mutation
+        """The active legacy :class:`Mutation`; setting one restarts its counting."""
+        return self.store.mutation
 
     @mutation.setter
     def mutation(self, mutation: Mutation | None) -> None:
-        self._store.mutation = mutation
+        self.store.mutation = mutation
 
     @property
     def mutation_rounds(self) -> int:
         """How many mutation rounds ran since the mutation was set."""
-        return self._store.mutation_rounds
+        return self.store.mutation_rounds
+
+    # -- rate limits -----------------------------------------------------------------------
+
+    @property
+    def rate_limits(self) -> RateLimits | None:
+        """The documented-model limits in force (None when legacy or unlimited)."""
+        return getattr(self._limiter, "limits", None)
+
+    @rate_limits.setter
+    def rate_limits(self, limits: RateLimits | None) -> None:
+        with self._lock:
+            self._limiter = make_limiter(limits, None, self._clock)
 
     @property
     def rate_limit(self) -> RateLimit | None:
-        """The active :class:`RateLimit` (None: unlimited); setting one opens a new window."""
-        return self._budget.limit
+        """The legacy :class:`RateLimit` (None: not in force); setting one opens a new window."""
+        return getattr(self._limiter, "limit", None)
 
     @rate_limit.setter
     def rate_limit(self, limit: RateLimit | None) -> None:
         with self._lock:
-            self._budget = _RateBudget(limit)
+            self._limiter = make_limiter(None, limit, self._clock)
 
-    def delete_volume(self, volume_id: str) -> None:
-        """Delete a volume: its endpoint answers 404 from now on, its snapshots stay listed."""
-        self._store.delete_volume(volume_id)
+    def spend(self, count: int, ago: float = 60.0, over: float = 0.0) -> None:
+        """Count ``count`` requests of other tools on this token, ``ago`` simulated seconds ago."""
+        with self._lock:
+            self._limiter.spend(count, ago, over)
+
+    def rate_status(self) -> RateStatus:
+        """What the rate headers would say now (plus the hidden burst count), spending nothing."""
+        with self._lock:
+            return self._limiter.status()
 
     # -- faults and log --------------------------------------------------------------------
 
@@ -315,6 +309,11 @@ class Simulator:
             self._in_flight -= 1
             self._records.append(record)
 
+    def _authorized(self, authorization: str | None) -> bool:
+        return authorization is not None and (
+            authorization == f"Bearer {self.token}"
+            or (authorization.startswith("Bearer ") and authorization[7:] in self.read_only_tokens))
+
     def _sleep(self, seconds: float) -> None:
         # Event.wait instead of time.sleep: stop() wakes every sleeping handler at once.
         if seconds > 0 and self._stopping.wait(seconds):
@@ -322,17 +321,17 @@ class Simulator:
         if self._stopping.is_set():
             raise _Drop
 
-    def _take_fault(self, path: str, query: dict[str, str]) -> Fault | None:
-        page = _page_of(query)
+    def _take_fault(self, method: str, path: str, query: dict[str, str]) -> Fault | None:
+        page = page_of(query)
         with self._lock:
             for fault in self._faults:
-                if fault.take(path, page):
+                if fault.take(path, page, method):
                     return fault
         return None
 
     def _rate_headers(self) -> dict[str, str]:
         with self._lock:
-            return self._budget.headers(time.time())
+            return self._limiter.headers()
 
     def _fault_answer(self, fault: Fault, method: str, path: str, query: dict[str, str],
                       authorization: str | None) -> Answer:
@@ -342,7 +341,7 @@ class Simulator:
             headers = self._rate_headers()
             if status == 429 and fault.retry_after is not None:
                 headers["Retry-After"] = str(fault.retry_after)
-            return _error(status, headers=headers)
+            return error(status, headers=headers)
         if fault.kind == "html":
             status = fault.status or 502
             phrase = HTTPStatus(status).phrase
@@ -358,62 +357,12 @@ class Simulator:
         return self._answer(method, path, query, authorization)
 
     def _answer(self, method: str, path: str, query: dict[str, str], authorization: str | None) -> Answer:
-        """Answer as the API would: rate limit, auth, routing, validation, data."""
+        """Answer as the API would: rate limits, then the routes."""
         with self._lock:
-            allowed, headers = self._budget.take(time.time())
+            allowed, headers = self._limiter.take()
         if not allowed:
-            return _error(429, headers=headers)
-        if authorization != f"Bearer {self.token}":
-            return _error(401, headers=headers)
-        if method != "GET":
-            return _error(405, f"The {method} method is not allowed for {path}.",
-                          {**headers, "Allow": "GET"})
-        try:
-            if path == "/v2/snapshots":
-                return self._list(path, query, headers, resource_type=query.get("resource_type"))
-            match = _VOLUME_SNAPSHOTS.match(path)
-            if match:
-                return self._list(path, query, headers, volume_id=match.group(1))
-            if path.startswith("/v2/snapshots/") and path.count("/") == 3 and path[14:]:
-                snapshot = self._store.get(path[14:])
-                if snapshot is not None:
-                    return Answer(200, _dumps({"snapshot": snapshot}), headers)
-        except ValueError as exc:
-            return _error(422, str(exc), headers)
-        return _error(404, headers=headers)
-
-    def _list(self, path: str, query: dict[str, str], headers: dict[str, str], *,
-              resource_type: str | None = None, volume_id: str | None = None) -> Answer:
-        page = _int_param(query, "page", 1, 1, None)
-        per_page = _int_param(query, "per_page", DEFAULT_PER_PAGE, 1, MAX_PER_PAGE)
-        if resource_type is not None and resource_type not in RESOURCE_TYPES:
-            raise ValueError(f"resource_type must be one of {', '.join(RESOURCE_TYPES)}, got {resource_type!r}")
-        if volume_id is not None and not _UUID.match(volume_id):
-            raise ValueError(f"volume_id must be a UUID, got {volume_id!r}")
-        result = self._store.page(page, per_page, resource_type=resource_type, volume_id=volume_id)
-        if result is None:
-            return _error(404, headers=headers)
-        items, total = result
-        body = {"snapshots": items, "links": self._links(path, query, page, per_page, total),
-                "meta": {"total": total}}
-        return Answer(200, _dumps(body), headers)
-
-    def _links(self, path: str, query: dict[str, str], page: int, per_page: int, total: int) -> dict[str, Any]:
-        last = max(1, math.ceil(total / per_page))
-        # Keep the caller's parameters (besides page) in the caller's order, page first.
-        rest = [(k, v) for k, v in query.items() if k != "page"]
-
-        def url(number: int) -> str:
-            return f"{self.url}{path}?{urlencode([('page', str(number)), *rest])}"
-
-        pages: dict[str, str] = {}
-        if page > 1:
-            pages["first"] = url(1)
-            pages["prev"] = url(min(page - 1, last))
-        if page < last:
-            pages["next"] = url(page + 1)
-            pages["last"] = url(last)
-        return {"pages": pages} if pages else {}
+            return error(429, headers=headers)
+        return route(self, method, path, query, authorization, headers)
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -465,7 +414,7 @@ class _Handler(BaseHTTPRequestHandler):
         try:
             self._discard_body()
             sim._sleep(sim.latency)
-            fault = sim._take_fault(path, query)
+            fault = sim._take_fault(method, path, query)
             if fault is None or fault.kind == "slow":
                 if fault is not None:
                     sim._sleep(fault.delay)
@@ -481,7 +430,7 @@ class _Handler(BaseHTTPRequestHandler):
         finally:
             # Logged before the answer leaves: a client that got its answer can read the log.
             sim._leave(RequestRecord(method, path, query, answer.status if answer else 0, started,
-                                     time.monotonic(), authorization == f"Bearer {sim.token}"))
+                                     time.monotonic(), sim._authorized(authorization)))
         if answer is not None:
             self._write(answer, damage)
 
@@ -500,10 +449,11 @@ class _Handler(BaseHTTPRequestHandler):
             body = body[: len(body) // 2]
             declared = len(body)
         self.send_response(answer.status)
-        headers = {"Content-Type": JSON_TYPE, **answer.headers}
+        # 204 No Content: no body, so neither Content-Type nor Content-Length (RFC 9110 8.6).
+        headers = answer.headers if answer.status == 204 else {"Content-Type": JSON_TYPE, **answer.headers,
+                                                                "Content-Length": str(declared)}
         for name, value in headers.items():
             self.send_header(name, value)
-        self.send_header("Content-Length", str(declared))
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(body)
