@@ -56,7 +56,9 @@ class APIError(SnapfleetError):
         request_id: t.Optional[str] = None,
         content_type: t.Optional[str] = None,
         detail: t.Optional[str] = None,
+        method: str = "GET",
     ) -> None:
+        self.method = method
         self.status = status
         self.path = path
         self.attempts = attempts
@@ -68,7 +70,7 @@ class APIError(SnapfleetError):
         super().__init__(self._compose())
 
     def _compose(self) -> str:
-        parts = ["DigitalOcean API error: GET %s answered HTTP %s" % (self.path, self.status)]
+        parts = ["DigitalOcean API error: %s %s answered HTTP %s" % (self.method, self.path, self.status)]
         if self.api_id or self.api_message:
             parts.append("%s: %s" % (self.api_id or "error", self.api_message or "(no message)"))
         if self.detail:
@@ -94,17 +96,29 @@ class APIError(SnapfleetError):
 class TransportError(SnapfleetError):
     """No usable answer reached us: connection refused or dropped, timeout, TLS failure."""
 
-    def __init__(self, path: str, attempts: int, reason: str) -> None:
+    def __init__(self, path: str, attempts: int, reason: str, method: str = "GET") -> None:
+        self.method = method
         self.path = path
         self.attempts = attempts
         self.reason = reason
         super().__init__(
-            "Could not reach the DigitalOcean API: GET %s failed after %d attempt%s: %s"
-            % (path, attempts, "" if attempts == 1 else "s", reason)
+            "Could not reach the DigitalOcean API: %s %s failed after %d attempt%s: %s"
+            % (method, path, attempts, "" if attempts == 1 else "s", reason)
         )
 
     def to_result(self) -> dict:
         return {"error": {"path": self.path, "attempts": self.attempts, "reason": self.reason}}
+
+
+class RateLimitError(SnapfleetError):
+    """Waiting for the API's rate limits would take longer than the time budget allows; nothing was sent."""
+
+    def __init__(self, message: str, wait: t.Optional[float]) -> None:
+        super().__init__(message)
+        self.wait = wait
+
+    def to_result(self) -> dict:
+        return {"error": {"wait": self.wait}}
 
 
 class IncompleteListingError(SnapfleetError):

@@ -18,10 +18,11 @@ import typing as t
 
 import pytest
 
-from ansible_collections.snapfleet.digitalocean.plugins.module_utils.client import Client, RateBudget
+from ansible_collections.snapfleet.digitalocean.plugins.module_utils.client import Client
 from ansible_collections.snapfleet.digitalocean.plugins.module_utils.errors import APIError, TransportError
 from ansible_collections.snapfleet.digitalocean.tests.simulator import Fault, RateLimit, make_snapshots
-from ansible_collections.snapfleet.digitalocean.tests.unit.plugins.helpers import TOKEN, RawServer, Recorder, http_answer
+from ansible_collections.snapfleet.digitalocean.tests.unit.plugins.helpers import TOKEN, RawServer, http_answer
+from ansible_collections.snapfleet.digitalocean.tests.unit.plugins.module_utils.clocks import FakeTime
 
 SNAPSHOTS = make_snapshots(count=50, seed=21)
 LIST = "/v2/snapshots"
@@ -30,10 +31,19 @@ UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12
 
 
 def _client(sim: t.Any, **kwargs: t.Any) -> Client:
-    """A client for ``sim``: no backoff, 2 retries unless told otherwise."""
+    """A client for ``sim``: no backoff, 2 retries unless told otherwise; ``sleeper=FakeTime`` also gives its clock."""
     kwargs.setdefault("retry_backoff", 0)
     kwargs.setdefault("retries", 2)
+    fake = kwargs.get("sleeper")
+    if isinstance(fake, FakeTime):
+        kwargs.update(clock=fake.now, sleeper=fake.sleep)
     return Client(TOKEN, api_url=sim.url, **kwargs)
+
+
+@pytest.fixture(name="recorder")
+def fixture_recorder() -> FakeTime:
+    """Waits are recorded on a fake clock that they move on: nothing is slept for real."""
+    return FakeTime()
 
 
 def _ids(listing: t.Any) -> t.List[str]:
@@ -130,74 +140,6 @@ def test_rate_budget_keeps_a_concurrent_listing_inside_the_budget(make_sim):
         listing = client.list(LIST, per_page=10)
     assert len(listing.snapshots) == 120
     assert [r.status for r in sim.requests].count(429) == 0
-
-
-def test_rate_budget_blocks_when_remaining_hits_zero_until_reset():
-    recorder = Recorder(real=1.0)
-    budget = RateBudget(max_wait=10, sleeper=recorder)
-    budget.acquire()
-    reset = time.time() + 0.6
-    budget.release({"ratelimit-remaining": "0", "ratelimit-reset": str(reset)})
-    assert budget.remaining == 0
-    budget.acquire()  # blocks until the reset
-    assert time.time() >= reset
-    # It waited (in pauses of at most 1 s), and no longer than until the reset.
-    assert recorder.waits and all(0 < w <= 1.0 for w in recorder.waits)
-    assert recorder.total <= 0.6 + 0.01 * len(recorder.waits)
-    # The window turned over: no limit was ever reported, so the budget is unknown until the next answer.
-    assert budget.remaining is None
-    budget.release(None)
-
-
-def test_rate_budget_refills_to_the_limit_when_the_window_turns_over():
-    recorder = Recorder(real=1.0)
-    budget = RateBudget(max_wait=10, sleeper=recorder)
-    budget.acquire()
-    reset = time.time() + 0.6
-    budget.release({"ratelimit-limit": "3", "ratelimit-remaining": "0", "ratelimit-reset": str(reset)})
-    budget.acquire()
-    assert time.time() >= reset and recorder.waits
-    # A fresh window holds the whole limit: three may go (one is in flight), not everyone at once.
-    assert budget.remaining == 3
-    waits = len(recorder.waits)
-    budget.acquire()
-    budget.acquire()
-    assert len(recorder.waits) == waits
-
-
-def test_rate_budget_counts_requests_in_flight():
-    recorder = Recorder(real=1.0)
-    budget = RateBudget(max_wait=10, sleeper=recorder)
-    budget.acquire()
-    reset = time.time() + 0.6
-    budget.release({"ratelimit-remaining": "2", "ratelimit-reset": str(reset)})
-    budget.acquire()
-    budget.acquire()
-    assert recorder.waits == []  # two of two remaining: no wait
-    budget.acquire()  # a third would overspend: it waits for the reset
-    assert recorder.waits and time.time() >= reset
-
-
-def test_rate_budget_gives_up_waiting_after_max_wait():
-    recorder = Recorder(real=1.0)
-    budget = RateBudget(max_wait=0.3, sleeper=recorder)
-    budget.acquire()
-    budget.release({"ratelimit-remaining": "0", "ratelimit-reset": str(time.time() + 100)})
-    started = time.monotonic()
-    budget.acquire()  # lets the request go: the server's 429 and the retries take over
-    assert 0.25 <= time.monotonic() - started < 5
-    assert recorder.total <= 0.3 + 0.01 * len(recorder.waits)
-
-
-def test_rate_budget_keeps_the_smallest_remaining_of_a_window():
-    budget = RateBudget(max_wait=1)
-    reset = str(time.time() + 60)
-    for _index in range(3):
-        budget.acquire()
-    budget.release({"ratelimit-remaining": "7", "ratelimit-reset": reset})
-    budget.release({"ratelimit-remaining": "5", "ratelimit-reset": reset})
-    budget.release({"ratelimit-remaining": "6", "ratelimit-reset": reset})  # arrived late
-    assert budget.remaining == 5
 
 
 # -- server errors -------------------------------------------------------------------------------

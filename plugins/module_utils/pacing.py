@@ -1,0 +1,218 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) snapfleet developers
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""Waiting: the time budgets every wait draws on, and the pacer that decides when a request may start.
+
+The API's limits, as DigitalOcean documents them: 5,000 requests an hour and 250 a
+minute per token. Each request counts against the hourly budget for a full hour after
+it is made (its own timer): ``ratelimit-remaining`` is what is left of the hour, and
+``ratelimit-reset`` is when the *oldest* counted request expires, so one slot frees then,
+not the whole limit. The burst limit is in no header; past it the API answers 429.
+
+No Ansible imports, no HTTP: the transport calls ``Pacer.acquire`` before every attempt
+and ``Pacer.answered`` with every answer.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+import typing as t
+from collections import deque
+
+from .errors import RateLimitError
+
+
+class TimeBudget:
+    """A task's budget (``total_max_wait``): no wait may last past ``seconds`` after the task began.
+
+    A deadline on the monotonic clock, not a sum: a task's pages wait concurrently, and
+    their waits overlap in time. So whatever runs at once, the task's waiting ends within
+    ``seconds`` of its start.
+    """
+
+    name = "total_max_wait"
+
+    def __init__(self, seconds: float, clock: t.Callable[[], float] = time.monotonic) -> None:
+        self.seconds = seconds
+        self._clock = clock
+        self.deadline = clock() + seconds
+
+    def left(self) -> float:
+        """Seconds a wait starting now may still last."""
+        return max(0.0, self.deadline - self._clock())
+
+    def limiting(self) -> str:
+        """The option that sets this bound, for messages."""
+        return "%s (%g s)" % (self.name, self.seconds)
+
+
+class RequestBudget:
+    """One request's budget (``retry_max_wait``): the waits between its attempts, added up, within the task's.
+
+    A sum rather than a deadline because one request's waits come one after another; the
+    time its attempts themselves take is not waiting.
+    """
+
+    name = "retry_max_wait"
+
+    def __init__(self, seconds: float, task: TimeBudget) -> None:
+        self.seconds = seconds
+        self.task = task
+        self.waited = 0.0
+
+    def left(self) -> float:
+        """Seconds this request may still wait: what is left of its own sum and of the task's deadline."""
+        return max(0.0, min(self.seconds - self.waited, self.task.left()))
+
+    def spend(self, seconds: float) -> None:
+        """Charge a wait to this request (the task's deadline needs no charge: the clock moves)."""
+        self.waited += seconds
+
+    def limiting(self) -> str:
+        """The option whose bound is the smaller now, for messages."""
+        if self.seconds - self.waited <= self.task.left():
+            return "%s (%g s)" % (self.name, self.seconds)
+        return self.task.limiting()
+
+
+class Pacer:
+    """When this client may start its next request: within the hourly budget and the burst limit.
+
+    - Hourly: the last answer's ``ratelimit-remaining``, less the requests this client has
+      started since (and those in flight then: they may not have been counted yet), says how
+      many may start. At zero, a request waits until ``ratelimit-reset`` (the oldest counted
+      request expires: one slot), then goes alone; the others wait for its answer's figures.
+      Other tools sharing the token spend the same budget: the headers show it.
+    - Burst: no header reports it, so the pacer keeps the start times of this client's own
+      requests and never starts more than ``per_window`` in any ``window`` seconds.
+    - A 429 with ``Retry-After`` holds every request of this client until then.
+
+    Waits draw on the task's ``TimeBudget``; a wait that would not fit raises RateLimitError
+    at once, instead of sending a burst into 429s or waiting past the bound.
+    """
+
+    def __init__(self, per_window: int, window: float, clock: t.Callable[[], float] = time.monotonic,
+                 sleeper: t.Callable[[float], None] = time.sleep, wall: t.Callable[[], float] = time.time) -> None:
+        self.per_window = max(1, int(per_window))
+        self.window = float(window)
+        self._clock = clock
+        self._sleeper = sleeper
+        self._wall = wall
+        self._cond = threading.Condition()
+        self._starts: t.Deque[float] = deque()  # start times of the last window, reservations included
+        self._allowed: t.Optional[int] = None  # requests the hourly budget still allows (None: no figure yet)
+        self._remaining: t.Optional[int] = None  # the last reported ratelimit-remaining, for messages
+        self._slot_at: t.Optional[float] = None  # when the oldest counted request expires (clock time)
+        self._in_flight = 0
+        self._held_until = 0.0
+
+    # -- starting a request -----------------------------------------------------------------------
+
+    def acquire(self, budget: TimeBudget) -> None:
+        """Wait until one more request may start (within ``budget``), then count it as in flight."""
+        self._hourly_slot(budget)
+        self._burst_slot(budget)
+
+    def _hourly_slot(self, budget: TimeBudget) -> None:
+        while True:
+            with self._cond:
+                now = self._clock()
+                if self._allowed is None or self._allowed > 0:
+                    if self._allowed is not None:
+                        self._allowed -= 1
+                    self._in_flight += 1
+                    return
+                if self._slot_at is None:
+                    if not self._in_flight:
+                        # Nothing to learn from: let the server say (its 429 is retried, bounded).
+                        self._in_flight += 1
+                        return
+                    # An answer in flight will bring the next figures.
+                    self._cond.wait(timeout=min(1.0, max(budget.left(), 0.01)))
+                    if budget.left() <= 0:
+                        raise self._spent(budget, None)
+                    continue
+                wait = self._slot_at - now
+                if wait <= 0:
+                    self._slot_at = None  # that one slot is this request's; the next is unknown until an answer
+                    self._in_flight += 1
+                    return
+                if wait > budget.left():
+                    raise self._spent(budget, wait)
+            self._sleeper(wait)
+
+    def _burst_slot(self, budget: TimeBudget) -> None:
+        with self._cond:
+            now = self._clock()
+            starts = self._starts
+            while starts and starts[0] <= now - self.window:
+                starts.popleft()
+            at = now
+            if len(starts) >= self.per_window:
+                # The per_window-th newest start must leave the window before this one starts.
+                at = max(at, starts[-self.per_window] + self.window)
+            at = max(at, self._held_until)
+            wait = at - now
+            if wait > budget.left():
+                self._in_flight -= 1
+                self._cond.notify_all()
+                raise RateLimitError(
+                    "The client's own burst limit (rate_limit_per_minute: %d requests per %g s) or the API's "
+                    "Retry-After would make the next request wait %.1f s, more than %s allows (%.1f s left)."
+                    % (self.per_window, self.window, wait, budget.limiting(), budget.left()), wait)
+            starts.append(at)
+        if wait > 0:
+            self._sleeper(wait)
+
+    def _spent(self, budget: TimeBudget, wait: t.Optional[float]) -> RateLimitError:
+        when = "at an unknown time" if wait is None else "in %.0f s" % math.ceil(wait)
+        return RateLimitError(
+            "The token's hourly budget is spent (ratelimit-remaining %s; other tools may share the token): "
+            "the next request slot frees %s, more than %s allows (%.1f s left)."
+            % (self._remaining if self._remaining is not None else 0, when, budget.limiting(), budget.left()),
+            wait)
+
+    # -- learning from answers ---------------------------------------------------------------------
+
+    def answered(self, headers: t.Optional[t.Mapping[str, str]], status: t.Optional[int] = None) -> None:
+        """Count an attempt as answered (``headers`` None: no answer) and learn the budget from it."""
+        with self._cond:
+            self._in_flight = max(0, self._in_flight - 1)
+            if headers:
+                self._learn(headers, status)
+            self._cond.notify_all()
+
+    def _learn(self, headers: t.Mapping[str, str], status: t.Optional[int]) -> None:
+        if status == 429:
+            held = _number(headers.get("Retry-After"))
+            if held is not None:
+                self._held_until = max(self._held_until, self._clock() + held)
+        remaining = _number(headers.get("ratelimit-remaining"))
+        reset = _number(headers.get("ratelimit-reset"))
+        if remaining is None or remaining < 0:
+            return
+        # Requests still in flight may not have been counted in this figure: assume they were not.
+        self._remaining = int(remaining)
+        self._allowed = max(0, int(remaining) - self._in_flight)
+        if reset is not None:
+            self._slot_at = self._clock() + max(0.0, reset - self._wall())
+
+    @property
+    def allowed(self) -> t.Optional[int]:
+        """How many more requests the hourly budget allows now, as far as the pacer knows (None: no figure)."""
+        return self._allowed
+
+
+def _number(value: t.Optional[str]) -> t.Optional[float]:
+    """A header's finite number, or None (absent, unparsable, NaN or infinite)."""
+    if value is None:
+        return None
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if math.isfinite(number) else None
