@@ -92,19 +92,26 @@ path, query, status, started, finished, authorized)), ``sim.reset_log()``, ``sim
 ``sim.token``, ``sim.mutation`` / ``sim.mutation_rounds`` (legacy; Mutation(at="end") is the default).
 """
 
-from .data import REGIONS, SnapshotFactory, make_snapshots
+from .data import REGIONS, SnapshotFactory, droplet_view, make_snapshots
+from .hooks import AfterListPages
 from .models import FAULT_KINDS, Fault, Mutation, RateLimit, RequestRecord
+from .ratelimits import DEFAULT_RATE_LIMITS, RateLimits, RateStatus
 from .server import DEFAULT_RATE_LIMIT, Simulator
 
 __all__ = [
     "DEFAULT_RATE_LIMIT",
+    "DEFAULT_RATE_LIMITS",
     "FAULT_KINDS",
     "REGIONS",
+    "AfterListPages",
     "Fault",
     "Mutation",
     "RateLimit",
+    "RateLimits",
+    "RateStatus",
     "RequestRecord",
     "Simulator",
     "SnapshotFactory",
+    "droplet_view",
     "make_snapshots",
 ]

@@ -1,3 +1,8 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) snapfleet developers
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
 """Tests for the API simulator: its answers against the OpenAPI contract, and its behaviour.
 
 Everything talks to a real simulator on 127.0.0.1 through plain HTTP clients.
@@ -25,6 +30,7 @@ from ansible_collections.snapfleet.digitalocean.tests.simulator import (
     Fault,
     Mutation,
     RateLimit,
+    RateLimits,
     Simulator,
     make_snapshots,
 )
@@ -34,6 +40,9 @@ requests = pytest.importorskip("requests")
 TOKEN = "sim-token"
 EMPTY_VOLUME = "0f6a3c1e-5b7d-4e8f-9a0b-1c2d3e4f5a6b"
 UNKNOWN_VOLUME = "11111111-2222-4333-8444-555555555555"
+READ_ONLY = "read-only-token"
+EMPTY_DROPLET = 424242
+IMAGE_ID = 7000001  # exists, but is not a snapshot (a backup or custom image)
 SNAPSHOTS = make_snapshots(count=45, seed=3, volumes=4, droplets=5)
 SPEC_NAME = "snapshots.openapi.yaml"
 MODULE = "ansible_collections.snapfleet.digitalocean.tests.simulator"
@@ -50,8 +59,9 @@ def _spec_path() -> Path:
 
 @pytest.fixture(name="sim")
 def fixture_sim():
-    """A running simulator with 45 snapshots and one volume without snapshots."""
-    with Simulator(snapshots=SNAPSHOTS, token=TOKEN, volumes=[EMPTY_VOLUME]) as simulator:
+    """A running simulator with 45 snapshots, a volume and a Droplet without snapshots, a read-only token."""
+    with Simulator(snapshots=SNAPSHOTS, token=TOKEN, volumes=[EMPTY_VOLUME], droplets=[EMPTY_DROPLET],
+                   read_only_tokens=[READ_ONLY], images=[IMAGE_ID]) as simulator:
         yield simulator
 
 
@@ -197,7 +207,62 @@ def test_answers_match_the_contract(openapi, sim, path, params, authorized, stat
     _validate(openapi, response)
 
 
-@pytest.mark.parametrize("path", ["/v2/snapshots", f"/v2/snapshots/{DROPLET_SNAP['id']}", VOLUME_PATH])
+DROPLET_PATH = f"/v2/droplets/{DROPLET_SNAP['resource_id']}/snapshots"
+DROPLET_COUNT = sum(1 for s in SNAPSHOTS if s["resource_id"] == DROPLET_SNAP["resource_id"])
+
+OPERATION_CASES = [
+    # (id, method, path, params, token (None: no Authorization), expected status)
+    ("delete-droplet-snapshot", "DELETE", f"/v2/snapshots/{DROPLET_SNAP['id']}", {}, TOKEN, 204),
+    ("delete-volume-snapshot", "DELETE", f"/v2/snapshots/{VOLUME_SNAP['id']}", {}, TOKEN, 204),
+    ("delete-404", "DELETE", "/v2/snapshots/999", {}, TOKEN, 404),
+    ("delete-400-not-a-snapshot-id", "DELETE", "/v2/snapshots/web-01", {}, TOKEN, 400),
+    ("delete-400-image", "DELETE", f"/v2/snapshots/{IMAGE_ID}", {}, TOKEN, 400),
+    ("delete-403-read-only", "DELETE", f"/v2/snapshots/{DROPLET_SNAP['id']}", {}, READ_ONLY, 403),
+    ("delete-401", "DELETE", f"/v2/snapshots/{DROPLET_SNAP['id']}", {}, None, 401),
+    ("get-read-only-token", "GET", f"/v2/snapshots/{DROPLET_SNAP['id']}", {}, READ_ONLY, 200),
+    ("droplet-list", "GET", DROPLET_PATH, {"per_page": 1}, TOKEN, 200),
+    ("droplet-middle", "GET", DROPLET_PATH, {"per_page": 1, "page": 2}, TOKEN, 200),
+    ("droplet-last", "GET", DROPLET_PATH, {"per_page": 1, "page": DROPLET_COUNT}, TOKEN, 200),
+    ("droplet-single-page", "GET", DROPLET_PATH, {"per_page": 200}, TOKEN, 200),
+    ("droplet-empty", "GET", f"/v2/droplets/{EMPTY_DROPLET}/snapshots", {}, TOKEN, 200),
+    ("droplet-404", "GET", "/v2/droplets/1/snapshots", {}, TOKEN, 404),
+    ("droplet-401", "GET", DROPLET_PATH, {}, None, 401),
+]
+
+
+@pytest.mark.parametrize(("method", "path", "params", "token", "status"),
+                         [c[1:] for c in OPERATION_CASES], ids=[c[0] for c in OPERATION_CASES])
+def test_every_operation_matches_the_contract(openapi, sim, method, path, params, token, status):
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    response = requests.request(method, sim.url + path, params=params, headers=headers, timeout=10)
+    assert response.status_code == status
+    for name in ("ratelimit-limit", "ratelimit-remaining", "ratelimit-reset"):
+        assert response.headers[name].isdigit()
+    if status == 204:
+        assert response.content == b"" and "Content-Type" not in response.headers
+    _validate(openapi, response)
+
+
+@pytest.mark.parametrize(("method", "path"), [
+    ("GET", "/v2/snapshots"), ("GET", f"/v2/snapshots/{DROPLET_SNAP['id']}"), ("GET", VOLUME_PATH),
+    ("GET", DROPLET_PATH), ("DELETE", f"/v2/snapshots/{DROPLET_SNAP['id']}"),
+])
+def test_burst_and_hourly_429_match_the_contract(openapi, sim, client, method, path):
+    # The burst limit (no header reports it) and the hourly budget both answer the API's 429.
+    sim.rate_limits = RateLimits(hourly=5000, burst=1, time_scale=1.0)
+    client.get(sim.url + "/v2/snapshots")
+    limited = client.request(method, sim.url + path)
+    assert limited.status_code == 429 and int(limited.headers["Retry-After"]) >= 1
+    assert limited.json()["id"] == "too_many_requests"
+    _validate(openapi, limited)
+    sim.rate_limits = RateLimits(hourly=1, burst=None)
+    client.get(sim.url + "/v2/snapshots")
+    exhausted = client.request(method, sim.url + path)
+    assert exhausted.status_code == 429 and exhausted.headers["ratelimit-remaining"] == "0"
+    _validate(openapi, exhausted)
+
+
+@pytest.mark.parametrize("path", ["/v2/snapshots", f"/v2/snapshots/{DROPLET_SNAP['id']}", VOLUME_PATH, DROPLET_PATH])
 def test_rate_limited_and_server_error_answers_match_the_contract(openapi, sim, client, path):
     sim.rate_limit = RateLimit(limit=1, window=60.0)
     _validate(openapi, client.get(sim.url + path))
@@ -225,6 +290,12 @@ def test_contract_check_has_teeth(openapi, sim, client):
     headers_checked.headers["ratelimit-remaining"] = "plenty"
     with pytest.raises(OpenAPIError):
         _validate(openapi, headers_checked)
+    droplet = client.get(sim.url + DROPLET_PATH)
+    body = droplet.json()
+    body["snapshots"][0]["id"] = str(body["snapshots"][0]["id"])  # the account model's id, not the Droplet's
+    droplet._content = json.dumps(body).encode()  # pylint: disable=protected-access
+    with pytest.raises(OpenAPIError):
+        _validate(openapi, droplet)
 
 
 # -- pagination and routing ----------------------------------------------------------------
