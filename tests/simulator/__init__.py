@@ -50,8 +50,8 @@ Rate limits (``RateLimits``; one budget for the whole simulator, as for one toke
   expire. A 429 from the limits is not counted. No header reports the burst limit.
 - ``sim.rate_limits`` (get/set; setting forgets all timers), ``sim.rate_limit`` (legacy, get/set).
 - ``sim.spend(n, ago=60.0, over=0.0)``: count ``n`` requests made by other tools on the same
-  token, ``ago`` simulated seconds ago (60: outside the burst window, inside the hour), spread
-  evenly over the ``over`` simulated seconds before that.
+  token, made ``ago`` simulated seconds ago (60: outside the burst window, inside the hour);
+  with ``over``, spread evenly from ``ago + over`` to ``ago`` seconds ago.
 - ``sim.rate_status() -> RateStatus(limit, remaining, reset, burst_used)`` without spending.
 
 Changes on demand (deterministic; each takes the store's lock, so they are safe from hooks)::

@@ -110,13 +110,13 @@ class SlidingLimiter:
         return count
 
     def spend(self, count: int, ago: float = 60.0, over: float = 0.0) -> None:
-        """Count ``count`` requests made ``ago`` simulated seconds ago, spread over ``over`` more."""
+        """Count ``count`` requests made evenly from ``ago + over`` to ``ago`` simulated seconds ago."""
         if count < 0 or ago < 0 or over < 0:
             raise ValueError("spend needs count, ago and over >= 0")
         now = self._clock()
         scale = self.limits.time_scale
         last = now - ago / scale
-        step = over / scale / count if count else 0.0
+        step = over / scale / (count - 1) if count > 1 else 0.0
         moments = [last - step * (count - 1 - index) for index in range(count)]
         self._times = deque(sorted([*self._times, *moments]))
         self._expire(now)
