@@ -682,3 +682,29 @@ def test_cli_serves_a_fixture(tmp_path):
         assert proc.wait(timeout=10) == 0
         proc.stdout.close()
         proc.stderr.close()
+
+
+def test_cli_rate_limits_droplets_and_read_only_tokens():
+    proc, url = _start_cli("--count", "10", "--documented-limits", "--burst-limit", "3", "--time-scale", "60",
+                           "--droplet-with-no-snapshots", "42", "--read-only-token", "ro")
+    try:
+        auth = {"Authorization": "Bearer sim-token"}
+        answers = [requests.get(f"{url}/v2/droplets/42/snapshots", headers=auth, timeout=10) for _index in range(4)]
+        assert [a.status_code for a in answers] == [200, 200, 200, 429]
+        assert answers[0].json() == {"snapshots": [], "links": {}, "meta": {"total": 0}}
+        assert answers[0].headers["ratelimit-limit"] == "5000" and answers[-1].headers["Retry-After"] == "1"
+        # A scaled minute later the burst window is empty again.
+        time.sleep(1.05)
+        denied = requests.delete(f"{url}/v2/snapshots/1", headers={"Authorization": "Bearer ro"}, timeout=10)
+        assert denied.status_code == 403
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=10) == 0
+        proc.stdout.close()
+        proc.stderr.close()
+
+
+def test_cli_refuses_legacy_and_documented_limits_together():
+    done = subprocess.run([sys.executable, "-m", MODULE, "--rate-limit", "5", "--documented-limits"],
+                          capture_output=True, text=True, env=_child_env(), timeout=60, check=False)
+    assert done.returncode != 0 and "--rate-limit" in done.stderr
