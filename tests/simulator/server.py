@@ -450,8 +450,10 @@ class _Handler(BaseHTTPRequestHandler):
             declared = len(body)
         self.send_response(answer.status)
         # 204 No Content: no body, so neither Content-Type nor Content-Length (RFC 9110 8.6).
-        headers = answer.headers if answer.status == 204 else {"Content-Type": JSON_TYPE, **answer.headers,
-                                                                "Content-Length": str(declared)}
+        if answer.status == 204:
+            headers = answer.headers
+        else:
+            headers = {"Content-Type": JSON_TYPE, **answer.headers, "Content-Length": str(declared)}
         for name, value in headers.items():
             self.send_header(name, value)
         self.end_headers()
