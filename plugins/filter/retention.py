@@ -1,0 +1,75 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) snapfleet developers
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""The ``snapfleet.digitalocean.retention`` filter: a retention plan for a list of snapshots, read-only.
+
+Its documentation is in ``retention.yml`` next to this file (ansible-core's sidecar format
+for filter plugins), with the policy options from the ``snapfleet.digitalocean.retention``
+doc fragment, shared with the ``snapshot_retention`` module.
+"""
+
+from __future__ import annotations
+
+import typing as t
+from collections.abc import Mapping
+
+from ansible.errors import AnsibleFilterError
+from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
+from ansible.module_utils.errors import UnsupportedError
+
+from ansible_collections.snapfleet.digitalocean.plugins.module_utils.errors import SnapfleetError
+from ansible_collections.snapfleet.digitalocean.plugins.module_utils.retention import apply_policy, parse_policy, retention_argument_spec
+
+FILTER_NAME = "snapfleet.digitalocean.retention"
+
+
+def _plain(value: t.Any) -> t.Any:
+    """Plain lists, dicts and strings: ansible-core's lazy containers cannot be deep-copied by the validator."""
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return [_plain(v) for v in value]
+    if isinstance(value, str):
+        return str(value)
+    return value
+
+
+def _snapshots(value: t.Any) -> t.List[dict]:
+    # A registered snapshot_info result is accepted as it is: its snapshots are the input.
+    if isinstance(value, Mapping) and "snapshots" in value and not isinstance(value["snapshots"], (str, bytes, Mapping)):
+        value = value["snapshots"]
+    if isinstance(value, (str, bytes, Mapping)) or not isinstance(value, (list, tuple)):
+        raise AnsibleFilterError("%s: expects a list of snapshot dictionaries (from the snapshots lookup or the "
+                                 "snapshot_info module), got %s" % (FILTER_NAME, type(value).__name__))
+    snapshots = _plain(list(value))
+    for item in snapshots:
+        if not isinstance(item, dict):
+            raise AnsibleFilterError("%s: every item must be a snapshot dictionary, got %s" % (FILTER_NAME, type(item).__name__))
+    return snapshots
+
+
+def retention(snapshots: t.Any, **policy: t.Any) -> dict:
+    """``{keep, prune, reasons, groups, undated}`` for ``snapshots`` under ``policy`` (the module's option names)."""
+    # None is "not given", as a Jinja caller passes it through (the spec would make a str option '').
+    given = {name: value for name, value in policy.items() if value is not None}
+    checked = ArgumentSpecValidator(retention_argument_spec()).validate(_plain(given))
+    if checked.error_messages:
+        error = checked.errors[0]
+        if isinstance(error, UnsupportedError):
+            # AnsibleModule says which plugin did not know the option; say it the same way.
+            raise AnsibleFilterError("Unsupported parameters for (%s) filter: %s" % (FILTER_NAME, error.msg))
+        raise AnsibleFilterError(checked.errors.msg)
+    try:
+        policy_ = parse_policy(checked.validated_parameters)
+    except SnapfleetError as exc:
+        raise AnsibleFilterError(exc.message) from None
+    return apply_policy(_snapshots(snapshots), policy_).to_dict()
+
+
+class FilterModule:
+    """The collection's filters."""
+
+    def filters(self) -> dict:
+        return {"retention": retention}
