@@ -1,3 +1,7 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) snapfleet developers
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Collection metadata that must stay consistent with the code and with the tooling.
 
 Fast checks, no network: run by `make test` (gate "meta").
@@ -26,7 +30,10 @@ def test_no_sanity_ignore_files() -> None:
 
 def test_runtime_requires_ansible_and_action_group() -> None:
     runtime = load('meta/runtime.yml')
-    assert runtime['requires_ansible'] == '>=2.19.0'
+    # the oldest core sanity, units and integration run on (Makefile: .venv-2.16)
+    assert runtime['requires_ansible'] == '>=2.16.0'
+    pins = {line.split('==')[1] for line in _requirement_lines('requirements-2.16.txt') if line.startswith('ansible-core==')}
+    assert [pin.rsplit('.', 1)[0] for pin in pins] == ['2.16']
     modules = sorted(p.stem for p in (ROOT / 'plugins' / 'modules').glob('*.py') if not p.name.startswith('_'))
     # every module of the collection is in group/snapfleet.digitalocean.all, and nothing else is
     assert sorted(runtime['action_groups']['all']) == modules
@@ -38,8 +45,14 @@ def test_galaxy_metadata() -> None:
     assert re.fullmatch(r'\d+\.\d+\.\d+', galaxy['version'])
     ignored = set(galaxy['build_ignore'])
     for dev_only in ('.venv', '.venv-*', '.collections', '.cache', '.build', '.ci', '.git', 'Makefile',
-                     'tests/output', 'docs/build', '*.tar.gz', 'examples/output'):
+                     'tests/output', 'docs/build', '*.tar.gz', 'examples/output', 'benchmarks', 'tools',
+                     'requirements-*.txt', 'pyproject.toml'):
         assert dev_only in ignored, dev_only
+    # what users need must ship: the licenses, and requirements.txt for execution environments
+    for needed in ('COPYING', 'LICENSES', 'requirements.txt', 'bindep.txt', 'meta', 'plugins', 'README.md'):
+        assert needed not in ignored, needed
+    # rendered documentation, not the sources in the repository
+    assert '/tree/' not in galaxy['documentation'] and '/blob/' not in galaxy['documentation']
 
 
 def test_changelog_knows_the_current_version() -> None:
@@ -59,7 +72,8 @@ def _requirement_lines(rel: str) -> list[str]:
 
 
 def test_dev_requirements_are_pinned() -> None:
-    for rel, core in (('requirements-dev.txt', '2.19.'), ('requirements-2.21.txt', '2.21.')):
+    for rel, core in (('requirements-dev.txt', '2.19.'), ('requirements-2.16.txt', '2.16.'),
+                      ('requirements-2.21.txt', '2.21.'), ('requirements-py39.txt', '2.15.')):
         lines = _requirement_lines(rel)
         assert lines, rel
         unpinned = [line for line in lines if not re.fullmatch(r'[A-Za-z0-9_.\-\[\],]+==[^=\s;]+', line)]
