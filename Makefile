@@ -1,8 +1,15 @@
+# Copyright (c) snapfleet developers
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 # snapfleet.digitalocean: development and CI entry points.  `make help` lists the targets.
 #
-# Everything is installed from the pinned requirement files into .venv (Python 3.11,
-# ansible-core 2.19) and .venv-2.21 (Python 3.12, ansible-core 2.21); nothing else is
-# assumed on the machine beyond the Python interpreters and bash.
+# Everything is installed from the pinned requirement files into four venvs (CONTRIBUTING.md,
+# "What runs on which core"); nothing else is assumed on the machine beyond the Python
+# interpreters, bash, make and npm (.ci/run installs the last two from Debian if missing):
+#   .venv        Python 3.11, ansible-core 2.19  requirements-dev.txt   tools + the pytest gates
+#   .venv-2.16   Python 3.10, ansible-core 2.16  requirements-2.16.txt  ansible-test sanity/units/integration
+#   .venv-2.21   Python 3.12, ansible-core 2.21  requirements-2.21.txt  ansible-test sanity/units/integration
+#   .venv-py39   Python 3.9                      requirements-py39.txt  module_utils unit tests (make unit-py39)
 
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -15,13 +22,18 @@ VERSION   := $(shell sed -n 's/^version:[[:space:]]*//p' galaxy.yml)
 TARBALL   := .build/$(NAMESPACE)-$(NAME)-$(VERSION).tar.gz
 
 # Real interpreters, never pyenv shims (override: make PY311=/path/to/python3.11).
+PY39  ?= $(shell bash tools/find-python.sh 3.9)
+PY310 ?= $(shell bash tools/find-python.sh 3.10)
 PY311 ?= $(shell bash tools/find-python.sh 3.11)
 PY312 ?= $(shell bash tools/find-python.sh 3.12)
-# pip itself, pinned: the one that installs the pins.
+# pip itself, pinned: the one that installs the pins (25.3 is the newest pip for Python 3.9).
 PIP_VERSION := 26.3
+PIP39_VERSION := 25.3
 
 VENV     := .venv
+VENV216  := .venv-2.16
 VENV221  := .venv-2.21
+VENV39   := .venv-py39
 COLL_LINK := .collections/ansible_collections/$(NAMESPACE)/$(NAME)
 PRISM_DONE := tools/prism/node_modules/.done
 
@@ -35,16 +47,34 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 export ANSIBLE_NOCOLOR := 1
 export ANSIBLE_FORCE_COLOR := 0
 
-GATES := lint meta unit integration contract sanity units ansible-lint docs-lint docs changelog-lint build importer ee bench-smoke
+GATES := lint meta unit unit-py39 integration contract sanity units ansible-lint docs-lint docs changelog-lint build importer ee bench-smoke
 
-.PHONY: help venv venv-2.21 prism test $(GATES) sanity-2.19 sanity-2.21 units-2.19 units-2.21 \
-        demo bench changelog clean distclean
+# The "with" leg of the CA-bundle/proxy matrix (CONTRIBUTING.md): the pytest unit gate runs with
+# every CA-bundle variable set to certifi's bundle and every proxy variable set to a loopback port
+# where nothing listens, NO_PROXY exempting loopback. The "without" leg is everything ansible-test
+# runs (units, integration: it passes programs only PATH, HOME and a few more) and unit-py39,
+# which unsets them all.
+CA_PROXY_VARS := REQUESTS_CA_BUNDLE CURL_CA_BUNDLE SSL_CERT_FILE SSL_CERT_DIR HTTP_PROXY HTTPS_PROXY ALL_PROXY \
+                 http_proxy https_proxy all_proxy NO_PROXY no_proxy
+DEAD_PROXY := http://127.0.0.1:9
+WITH_CA_PROXY = env REQUESTS_CA_BUNDLE="$$(python -m certifi)" CURL_CA_BUNDLE="$$(python -m certifi)" \
+                SSL_CERT_FILE="$$(python -m certifi)" HTTP_PROXY=$(DEAD_PROXY) HTTPS_PROXY=$(DEAD_PROXY) \
+                http_proxy=$(DEAD_PROXY) https_proxy=$(DEAD_PROXY) NO_PROXY=127.0.0.1,localhost,::1 \
+                no_proxy=127.0.0.1,localhost,::1
+WITHOUT_CA_PROXY := env $(addprefix -u ,$(CA_PROXY_VARS))
+
+.PHONY: help venv venv-2.16 venv-2.21 venv-py39 venvs prism test $(GATES) sanity-2.16 sanity-2.21 units-2.16 units-2.21 \
+        integration-2.16 integration-2.21 integration-pytest demo bench changelog clean distclean
 
 help:
 	@echo "make venv         .venv: Python 3.11 + requirements-dev.txt (ansible-core 2.19), links $(COLL_LINK)"
+	@echo "make venv-2.16    .venv-2.16: Python 3.10 + requirements-2.16.txt (ansible-core 2.16)"
 	@echo "make venv-2.21    .venv-2.21: Python 3.12 + requirements-2.21.txt (ansible-core 2.21)"
+	@echo "make venv-py39    .venv-py39: Python 3.9 + requirements-py39.txt (module_utils unit tests)"
 	@echo "make test         every gate, in order, stopping at the first failure:"
 	@echo "                  $(GATES)"
+	@echo "make sanity-2.16, units-2.21, integration-2.16, ...: one core only"
+	@echo "make integration-pytest   the integration tests by pytest on .venv (2.19), the quick loop"
 	@echo "make demo         build + install the collection to .demo/collections, run examples/demo.sh"
 	@echo "make bench        python benchmarks/run.py"
 	@echo "make docs         HTML docsite (offline) into docs/build/html"
@@ -63,6 +93,14 @@ $(VENV)/.done: requirements-dev.txt
 	$(VENV)/bin/python -m pip install --quiet -r requirements-dev.txt 2>&1 | sed "/Location .file:.* is ignored/d"
 	@touch $@
 
+venv-2.16: $(VENV216)/.done
+$(VENV216)/.done: requirements-2.16.txt
+	@test -n "$(PY310)" || { echo "no Python 3.10 found (set PY310=...)"; exit 1; }
+	@test -x $(VENV216)/bin/python || $(PY310) -m venv $(VENV216)
+	$(VENV216)/bin/python -m pip install --quiet --upgrade pip==$(PIP_VERSION)
+	$(VENV216)/bin/python -m pip install --quiet -r requirements-2.16.txt 2>&1 | sed "/Location .file:.* is ignored/d"
+	@touch $@
+
 venv-2.21: $(VENV221)/.done
 $(VENV221)/.done: requirements-2.21.txt
 	@test -n "$(PY312)" || { echo "no Python 3.12 found (set PY312=...)"; exit 1; }
@@ -71,10 +109,21 @@ $(VENV221)/.done: requirements-2.21.txt
 	$(VENV221)/bin/python -m pip install --quiet -r requirements-2.21.txt 2>&1 | sed "/Location .file:.* is ignored/d"
 	@touch $@
 
+venv-py39: $(VENV39)/.done
+$(VENV39)/.done: requirements-py39.txt
+	@test -n "$(PY39)" || { echo "no Python 3.9 found (set PY39=...)"; exit 1; }
+	@test -x $(VENV39)/bin/python || $(PY39) -m venv $(VENV39)
+	$(VENV39)/bin/python -m pip install --quiet --upgrade pip==$(PIP39_VERSION)
+	$(VENV39)/bin/python -m pip install --quiet -r requirements-py39.txt 2>&1 | sed "/Location .file:.* is ignored/d"
+	@touch $@
+
+# every venv; `make -j4 venvs` builds them side by side (pip spends most of its time waiting)
+venvs: venv venv-2.16 venv-2.21 venv-py39
+
 # ---------------------------------------------------------------------------- the gates
 # `make test` runs the gates one after another (also under -j) and stops at the first failure;
 # each is timed (tools/gate.sh) and the last line printed is the test-count summary.
-test: venv venv-2.21 $(PRISM_DONE)
+test: venvs $(PRISM_DONE)
 	@rm -rf .cache/junit .cache/gates.txt
 	@for gate in $(GATES); do \
 	    bash tools/gate.sh $$gate $(MAKE) $$gate-run || { python tools/summary.py || true; echo "make test: gate '$$gate' failed"; exit 1; }; \
@@ -99,10 +148,26 @@ meta-run:
 	bash tools/pytest-gate.sh meta tests/meta
 
 unit-run:
-	bash tools/pytest-gate.sh unit tests/unit
+	$(WITH_CA_PROXY) bash tools/pytest-gate.sh unit tests/unit
 
+# module_utils on the oldest managed-node Python (tests/config.yml): what the modules import.
+unit-py39: venv-py39
+unit-py39-run:
+	$(WITHOUT_CA_PROXY) ANSIBLE_COLLECTIONS_ON_ANSIBLE_VERSION_MISMATCH=ignore PATH=$(CURDIR)/$(VENV39)/bin:$$PATH \
+	    bash tools/pytest-gate.sh unit-py39 tests/unit/plugins/module_utils -p no:cacheprovider
+
+# ansible-test integration: the targets in tests/integration/targets/ on both ends of the
+# supported range (each target runs its share of the pytest harness; tests/integration/README.md).
+integration: venv-2.16 venv-2.21
 integration-run:
-	bash tools/pytest-gate.sh integration tests/integration
+	@rc=0; $(MAKE) integration-2.16 || rc=1; $(MAKE) integration-2.21 || rc=1; exit $$rc
+integration-2.16: venv-2.16
+	python tools/ansible_test.py --venv $(VENV216) -- integration --color no --continue-on-error --python 3.10
+integration-2.21: venv-2.21
+	python tools/ansible_test.py --venv $(VENV221) -- integration --color no --continue-on-error --python 3.12
+# the same tests without ansible-test, on .venv (2.19): the quick loop while writing them
+integration-pytest: venv
+	bash tools/pytest-gate.sh integration-pytest tests/integration
 
 # The contract tests run the plugins against Stoplight Prism serving the API's OpenAPI
 # description; Prism comes from npm, pinned by tools/prism/package-lock.json.
@@ -115,21 +180,21 @@ contract: $(PRISM_DONE)
 contract-run:
 	SNAPFLEET_REQUIRE_PRISM=1 bash tools/pytest-gate.sh contract tests/contract
 
-sanity: venv-2.21
+sanity: venv-2.16 venv-2.21
 # both cores run even when the first fails, so one `make sanity` shows every finding
 sanity-run:
-	@rc=0; $(MAKE) sanity-2.19 || rc=1; $(MAKE) sanity-2.21 || rc=1; exit $$rc
-sanity-2.19: venv
-	python tools/ansible_test.py --venv $(VENV) -- sanity --color no
+	@rc=0; $(MAKE) sanity-2.16 || rc=1; $(MAKE) sanity-2.21 || rc=1; exit $$rc
+sanity-2.16: venv-2.16
+	python tools/ansible_test.py --venv $(VENV216) -- sanity --color no
 sanity-2.21: venv-2.21
 	python tools/ansible_test.py --venv $(VENV221) -- sanity --color no
 
-units: venv-2.21
+units: venv-2.16 venv-2.21
 units-run:
-	@rc=0; $(MAKE) units-2.19 || rc=1; $(MAKE) units-2.21 || rc=1; exit $$rc
-units-2.19: venv
+	@rc=0; $(MAKE) units-2.16 || rc=1; $(MAKE) units-2.21 || rc=1; exit $$rc
+units-2.16: venv-2.16
 	@if [ -z "$$(find tests/unit -name 'test_*.py' 2>/dev/null | head -1)" ]; then echo "[units] skipped: no tests in tests/unit yet"; \
-	else python tools/ansible_test.py --venv $(VENV) -- units --color no --python 3.11; fi
+	else python tools/ansible_test.py --venv $(VENV216) -- units --color no --python 3.10; fi
 units-2.21: venv-2.21
 	@if [ -z "$$(find tests/unit -name 'test_*.py' 2>/dev/null | head -1)" ]; then echo "[units] skipped: no tests in tests/unit yet"; \
 	else python tools/ansible_test.py --venv $(VENV221) -- units --color no --python 3.12; fi
@@ -179,4 +244,4 @@ clean:
 	find . -name __pycache__ -type d -not -path './.venv*' -prune -exec rm -rf {} +
 
 distclean: clean
-	rm -rf $(VENV) $(VENV221) .collections tools/prism/node_modules
+	rm -rf $(VENV) $(VENV216) $(VENV221) $(VENV39) .collections tools/prism/node_modules

@@ -1,7 +1,12 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) snapfleet developers
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Run ansible-test against a copy of this work tree, offline-safe.
 
     python tools/ansible_test.py --venv .venv -- sanity
     python tools/ansible_test.py --venv .venv-2.21 -- units --python 3.12
+    python tools/ansible_test.py --venv .venv-2.16 -- integration --python 3.10
 
 Why this exists:
 
@@ -19,7 +24,10 @@ Why this exists:
   there may fail at run time, so a directory of links to the real interpreters (found by
   tools/find-python.sh) is put first on PATH. Versions that do not exist on the machine are
   skipped by ansible-test itself.
-* ansible-test units results (junit XML) are copied to ``.cache/junit/`` for the summary.
+* ansible-test units results (junit XML), and those the integration targets write to
+  ``tests/output/junit/``, are copied to ``.cache/junit/`` for the summary.
+* The copy is self-contained: nothing outside the repository is linked in (the API contract
+  the tests use is carried in tests/contract/api/).
 """
 from __future__ import annotations
 
@@ -115,11 +123,6 @@ def build_tree(venv_name: str) -> Path:
             os.symlink(os.readlink(src), dst)
         elif src.is_file():
             shutil.copy2(src, dst)
-    # The unit tests find the API contract in shared/ beside the repo (development and CI
-    # alike): give the copy the same neighbour.
-    shared = REPO.parent / 'shared'
-    if shared.is_dir():
-        (tree.parent / 'shared').symlink_to(shared, target_is_directory=True)
     log(f'copied {len(files)} files to {tree}')
     return tree
 
@@ -198,7 +201,7 @@ def main() -> int:
     rc = subprocess.run(cmd, cwd=tree, env=env, check=False).returncode
 
     junit = tree / 'tests' / 'output' / 'junit'
-    if args[0] == 'units' and junit.is_dir():
+    if args[0] in ('units', 'integration') and junit.is_dir():
         dest = REPO / '.cache' / 'junit'
         dest.mkdir(parents=True, exist_ok=True)
         for xml in junit.glob('*.xml'):
