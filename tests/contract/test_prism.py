@@ -1,3 +1,7 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) snapfleet developers
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """The collection against the API's OpenAPI description, served by Stoplight Prism.
 
 The simulator is ours; Prism is not: it answers with the contract's own
@@ -5,6 +9,11 @@ examples and checks our requests against the contract (401 without a bearer
 token, 422 for out-of-range parameters). `make test` installs Prism from
 tools/prism/package-lock.json and sets SNAPFLEET_REQUIRE_PRISM=1, so a missing
 Prism fails there instead of skipping.
+
+The playbook runs isolated as the integration tests' runs are (tests/integration/conftest.py):
+nothing of the caller's Ansible or DigitalOcean settings reaches it (a DIGITALOCEAN_ACCESS_TOKEN
+would outrank the token set here, an ANSIBLE_CONFIG would apply), and the test proves it by
+running under a caller environment set to break such a run.
 """
 
 from __future__ import annotations
@@ -18,7 +27,19 @@ from pathlib import Path
 
 import pytest
 
+import ansible_collections.snapfleet.digitalocean.tests.simulator as simulator_package
+
 ROOT = Path(__file__).resolve().parents[2]
+# The directory holding ansible_collections/ as this test imported it (.collections, or an install).
+COLLECTIONS_DIR = Path(simulator_package.__file__).parents[5]
+#: A caller environment that breaks a run that is not isolated from it.
+HOSTILE_CALLER = {
+    "DIGITALOCEAN_ACCESS_TOKEN": "caller-token-must-not-be-used",
+    "DIGITALOCEAN_TIMEOUT": "not-a-number",
+    "DO_API_TOKEN": "caller-token-must-not-be-used",
+    "SNAPFLEET_DIGITALOCEAN_CACHE_CONNECTION": "/nonexistent/caller/cache",
+    "ANSIBLE_STRATEGY": "no_such_strategy",
+}
 SPEC = ROOT / "tests" / "contract" / "api" / "snapshots.openapi.yaml"
 PRISM = ROOT / "tools" / "prism" / "node_modules" / ".bin" / "prism"
 
@@ -59,13 +80,40 @@ def prism_url():
         proc.wait(timeout=10)
 
 
-def test_module_and_lookup_against_the_contract_examples(prism_url, tmp_path):
+def isolated_env(tmp_path: Path, **extra: str) -> dict:
+    """The caller's environment less every Ansible, DigitalOcean and collection setting, plus ``extra``."""
+    env = {key: value for key, value in os.environ.items()
+           if not key.startswith(("ANSIBLE_", "DIGITALOCEAN_", "DO_", "SNAPFLEET_")) and key != "OAUTH_TOKEN"}
+    config = tmp_path / "ansible.cfg"
+    config.write_text("", encoding="utf-8")  # keeps /etc/ansible/ansible.cfg and ./ansible.cfg out
+    (tmp_path / "home").mkdir(exist_ok=True)
+    env.update(
+        HOME=str(tmp_path / "home"),
+        PATH=os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")]),
+        PYTHONPATH=str(COLLECTIONS_DIR),
+        ANSIBLE_COLLECTIONS_PATH=str(COLLECTIONS_DIR),
+        ANSIBLE_CONFIG=str(config),
+        ANSIBLE_HOME=str(tmp_path / "ansible-home"),
+        ANSIBLE_LOCAL_TEMP=str(tmp_path / "tmp"),
+        ANSIBLE_NOCOLOR="1",
+        SNAPFLEET_DIGITALOCEAN_CACHE_CONNECTION=str(tmp_path / "lookup-cache"),
+    )
+    env.update(extra)
+    return env
+
+
+def test_module_and_lookup_against_the_contract_examples(prism_url, tmp_path, monkeypatch):
+    for key, value in HOSTILE_CALLER.items():
+        monkeypatch.setenv(key, value)
+    hostile_config = tmp_path / "caller-ansible.cfg"
+    hostile_config.write_text("[defaults]\nstrategy = no_such_strategy\n", encoding="utf-8")
+    monkeypatch.setenv("ANSIBLE_CONFIG", str(hostile_config))
     inventory = tmp_path / "inventory.ini"
     inventory.write_text("localhost ansible_connection=local ansible_python_interpreter=%s\n" % sys.executable)
-    env = dict(os.environ, DIGITALOCEAN_API_URL=prism_url, DIGITALOCEAN_TOKEN="prism-token",
-               ANSIBLE_LOCAL_TEMP=str(tmp_path / "tmp"), ANSIBLE_NOCOLOR="1")
+    env = isolated_env(tmp_path, DIGITALOCEAN_API_URL=prism_url, DIGITALOCEAN_TOKEN="prism-token")
     run = subprocess.run(
-        ["ansible-playbook", "-i", str(inventory), str(Path(__file__).with_name("prism.yml"))],
+        [str(Path(sys.executable).parent / "ansible-playbook"), "-i", str(inventory),
+         str(Path(__file__).with_name("prism.yml"))],
         env=env, capture_output=True, text=True, timeout=300, check=False,
     )
     output = run.stdout + run.stderr
