@@ -1,4 +1,7 @@
 #!/usr/bin/env bash
+# Copyright (c) snapfleet developers
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 # Build the HTML docsite offline:  bash tools/build-docs.sh   (make docs)
 #
 # antsibull-docs sphinx-init writes a Sphinx project for the collection as ansible-core finds

@@ -1,4 +1,7 @@
 #!/usr/bin/env bash
+# Copyright (c) snapfleet developers
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 # Print the absolute path of a real (non-shim) interpreter for Python X.Y, or exit 1.
 #
 #   tools/find-python.sh 3.11

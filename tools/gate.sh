@@ -1,4 +1,7 @@
 #!/usr/bin/env bash
+# Copyright (c) snapfleet developers
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 # Time one gate of `make test`:  tools/gate.sh NAME command [args...]
 # Appends "NAME <status> <seconds>" to .cache/gates.txt, read by tools/summary.py.
 set -u

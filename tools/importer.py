@@ -1,3 +1,7 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) snapfleet developers
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Run galaxy-importer on a built collection tarball, as Galaxy would on upload, offline.
 
     GALAXY_IMPORTER_CONFIG=tools/galaxy-importer.cfg python tools/importer.py .build/ns-name-1.0.0.tar.gz

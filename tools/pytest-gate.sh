@@ -1,4 +1,7 @@
 #!/usr/bin/env bash
+# Copyright (c) snapfleet developers
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 # Run one pytest gate:  tools/pytest-gate.sh NAME PATH [pytest args...]
 #
 # * PATH missing, or holding no test_*.py / *_test.py file yet: say so and succeed (the gate

@@ -1,3 +1,7 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) snapfleet developers
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Closing summary of `make test`: gate timings, then test counts from the junit XML files.
 
 The very last line is the plain ``summary: N passed, N failed, N skipped`` line that CI reads.

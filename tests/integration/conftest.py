@@ -1,3 +1,7 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) snapfleet developers
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Fixtures for the integration tests: a simulator, and real ``ansible-playbook`` runs against it.
 
 Every run is a subprocess with its own ``HOME``, ``ANSIBLE_HOME``, temp dirs,
