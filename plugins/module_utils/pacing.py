@@ -87,8 +87,10 @@ class Pacer:
       many may start. At zero, a request waits until ``ratelimit-reset`` (the oldest counted
       request expires: one slot), then goes alone; the others wait for its answer's figures.
       Other tools sharing the token spend the same budget: the headers show it.
-    - Burst: no header reports it, so the pacer keeps the start times of this client's own
-      requests and never starts more than ``per_window`` in any ``window`` seconds.
+    - Burst: no header reports it, so the pacer counts this client's own requests and never
+      lets more than ``per_window`` be counted in any ``window`` seconds. The API counts a
+      request when it arrives, somewhere between its start and its answer, so a request
+      holds its slot from its start until ``window`` seconds after its answer.
     - A 429 with ``Retry-After`` holds every request of this client until then.
 
     Waits draw on the task's ``TimeBudget``; a wait that would not fit raises RateLimitError
@@ -103,85 +105,76 @@ class Pacer:
         self._sleeper = sleeper
         self._wall = wall
         self._cond = threading.Condition()
-        self._starts: t.Deque[float] = deque()  # start times of the last window, reservations included
+        self._answers: t.Deque[float] = deque()  # when the requests of the last window were answered
+        self._in_flight = 0
         self._allowed: t.Optional[int] = None  # requests the hourly budget still allows (None: no figure yet)
         self._remaining: t.Optional[int] = None  # the last reported ratelimit-remaining, for messages
         self._slot_at: t.Optional[float] = None  # when the oldest counted request expires (clock time)
-        self._in_flight = 0
         self._held_until = 0.0
-
-    # -- starting a request -----------------------------------------------------------------------
 
     def acquire(self, budget: TimeBudget) -> None:
         """Wait until one more request may start (within ``budget``), then count it as in flight."""
-        self._hourly_slot(budget)
-        self._burst_slot(budget)
-
-    def _hourly_slot(self, budget: TimeBudget) -> None:
         while True:
             with self._cond:
                 now = self._clock()
-                if self._allowed is None or self._allowed > 0:
+                hourly = _at_least_a_microsecond(self._hourly_wait(now))
+                wait = hourly if hourly != 0 else _at_least_a_microsecond(self._burst_wait(now))
+                if wait == 0:
                     if self._allowed is not None:
-                        self._allowed -= 1
+                        if self._allowed > 0:
+                            self._allowed -= 1
+                        else:
+                            self._slot_at = None  # the freed slot is this request's; the next comes with an answer
                     self._in_flight += 1
                     return
-                if self._slot_at is None:
-                    if not self._in_flight:
-                        # Nothing to learn from: let the server say (its 429 is retried, bounded).
-                        self._in_flight += 1
-                        return
-                    # An answer in flight will bring the next figures.
-                    self._cond.wait(timeout=min(1.0, max(budget.left(), 0.01)))
+                if wait is None:
+                    # Every slot is held by a request in flight: its answer brings the next figures.
                     if budget.left() <= 0:
-                        raise self._spent(budget, None)
+                        raise self._too_long(budget, None, hourly is None)
+                    self._cond.wait(timeout=min(1.0, budget.left()))
                     continue
-                wait = self._slot_at - now
-                if wait <= 0:
-                    self._slot_at = None  # that one slot is this request's; the next is unknown until an answer
-                    self._in_flight += 1
-                    return
                 if wait > budget.left():
-                    raise self._spent(budget, wait)
+                    raise self._too_long(budget, wait, hourly != 0)
             self._sleeper(wait)
 
-    def _burst_slot(self, budget: TimeBudget) -> None:
-        with self._cond:
-            now = self._clock()
-            starts = self._starts
-            while starts and starts[0] <= now - self.window:
-                starts.popleft()
-            at = now
-            if len(starts) >= self.per_window:
-                # The per_window-th newest start must leave the window before this one starts.
-                at = max(at, starts[-self.per_window] + self.window)
-            at = max(at, self._held_until)
-            wait = at - now
-            if wait > budget.left():
-                self._in_flight -= 1
-                self._cond.notify_all()
-                raise RateLimitError(
-                    "The client's own burst limit (rate_limit_per_minute: %d requests per %g s) or the API's "
-                    "Retry-After would make the next request wait %.1f s, more than %s allows (%.1f s left)."
-                    % (self.per_window, self.window, wait, budget.limiting(), budget.left()), wait)
-            starts.append(at)
-        if wait > 0:
-            self._sleeper(wait)
+    def _hourly_wait(self, now: float) -> t.Optional[float]:
+        """0: the hourly budget allows a request now; seconds until it does; None: wait for an answer."""
+        if self._allowed is None or self._allowed > 0:
+            return 0.0
+        if self._slot_at is None:
+            # Nothing in flight to learn from: let the server say (its 429 is retried, bounded).
+            return None if self._in_flight else 0.0
+        return max(0.0, self._slot_at - now)
 
-    def _spent(self, budget: TimeBudget, wait: t.Optional[float]) -> RateLimitError:
+    def _burst_wait(self, now: float) -> t.Optional[float]:
+        """0: the burst limit allows a request now; seconds until it does; None: wait for an answer."""
+        answers = self._answers
+        while answers and answers[0] <= now - self.window:
+            answers.popleft()
+        free = self.per_window - self._in_flight  # slots not held by a request in flight
+        if free <= 0:
+            return None
+        at = now if len(answers) < free else answers[-free] + self.window
+        return max(0.0, max(at, self._held_until) - now)
+
+    def _too_long(self, budget: TimeBudget, wait: t.Optional[float], hourly: bool) -> RateLimitError:
         when = "at an unknown time" if wait is None else "in %.0f s" % math.ceil(wait)
+        if hourly:
+            return RateLimitError(
+                "The token's hourly budget is spent (ratelimit-remaining %s; other tools may share the token): "
+                "the next request slot frees %s, more than %s allows (%.1f s left)."
+                % (self._remaining if self._remaining is not None else 0, when, budget.limiting(), budget.left()),
+                wait)
         return RateLimitError(
-            "The token's hourly budget is spent (ratelimit-remaining %s; other tools may share the token): "
-            "the next request slot frees %s, more than %s allows (%.1f s left)."
-            % (self._remaining if self._remaining is not None else 0, when, budget.limiting(), budget.left()),
-            wait)
-
-    # -- learning from answers ---------------------------------------------------------------------
+            "The next request would start %s, to stay within the burst limit (rate_limit_per_minute: %d requests "
+            "per %g s) or the API's Retry-After: more than %s allows (%.1f s left)."
+            % (when, self.per_window, self.window, budget.limiting(), budget.left()), wait)
 
     def answered(self, headers: t.Optional[t.Mapping[str, str]], status: t.Optional[int] = None) -> None:
         """Count an attempt as answered (``headers`` None: no answer) and learn the budget from it."""
         with self._cond:
             self._in_flight = max(0, self._in_flight - 1)
+            self._answers.append(self._clock())
             if headers:
                 self._learn(headers, status)
             self._cond.notify_all()
@@ -205,6 +198,11 @@ class Pacer:
     def allowed(self) -> t.Optional[int]:
         """How many more requests the hourly budget allows now, as far as the pacer knows (None: no figure)."""
         return self._allowed
+
+
+def _at_least_a_microsecond(wait: t.Optional[float]) -> t.Optional[float]:
+    """A wait shorter than a microsecond is a clock's rounding, not a reason to wait."""
+    return 0.0 if wait is not None and wait < 1e-6 else wait
 
 
 def _number(value: t.Optional[str]) -> t.Optional[float]:

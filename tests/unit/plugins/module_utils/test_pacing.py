@@ -1,0 +1,224 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) snapfleet developers
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""Pacing and the one time budget: the hourly budget with per-request timers, the burst limit, every wait bounded.
+
+Unit tests drive the Pacer on a fake clock; the rest run the client against the simulator
+with the documented limits at a time scale (a "minute" of one second), and record waits
+on a fake clock where the test is about how long the client would wait.
+"""
+
+from __future__ import annotations
+
+import bisect
+import time
+import typing as t
+
+import pytest
+
+from ansible_collections.snapfleet.digitalocean.plugins.module_utils.client import Client
+from ansible_collections.snapfleet.digitalocean.plugins.module_utils.errors import APIError, RateLimitError
+from ansible_collections.snapfleet.digitalocean.plugins.module_utils.pacing import Pacer, RequestBudget, TimeBudget
+from ansible_collections.snapfleet.digitalocean.tests.simulator import Fault, RateLimits, make_snapshots
+from ansible_collections.snapfleet.digitalocean.tests.unit.plugins.helpers import TOKEN
+from ansible_collections.snapfleet.digitalocean.tests.unit.plugins.module_utils.clocks import FakeTime
+
+LIST = "/v2/snapshots"
+
+
+def _pacer(fake: FakeTime, per_window: int = 250, window: float = 60.0) -> Pacer:
+    return Pacer(per_window, window, clock=fake.now, sleeper=fake.sleep)
+
+
+def _headers(remaining: int, reset_in: float, limit: int = 5000) -> t.Dict[str, str]:
+    return {"ratelimit-limit": str(limit), "ratelimit-remaining": str(remaining),
+            "ratelimit-reset": str(time.time() + reset_in)}
+
+
+def _most_in_any_window(starts: t.List[float], window: float) -> int:
+    starts = sorted(starts)
+    return max((bisect.bisect_left(starts, s + window) - i for i, s in enumerate(starts)), default=0)
+
+
+# -- the pacer alone ------------------------------------------------------------------------------
+
+def test_burst_limit_never_starts_more_than_the_limit_in_any_window():
+    fake = FakeTime()
+    pacer = _pacer(fake, per_window=250, window=60.0)
+    task = TimeBudget(1e9, fake.now)
+    starts = []
+    for _index in range(700):
+        pacer.acquire(task)
+        starts.append(fake.now())
+        pacer.answered(None)
+    assert _most_in_any_window(starts, 60.0) == 250
+    # ... and no slower than that: 700 requests start within 2 windows of the first.
+    assert starts[-1] - starts[0] == pytest.approx(120.0)
+
+
+def test_hourly_budget_spent_waits_for_the_oldest_slot_then_goes_alone():
+    fake = FakeTime()
+    pacer = _pacer(fake)
+    task = TimeBudget(600, fake.now)
+    pacer.acquire(task)
+    pacer.answered(_headers(remaining=0, reset_in=30))
+    pacer.acquire(task)  # waits for ONE slot: the oldest counted request's timer
+    assert fake.waits and fake.total == pytest.approx(30, abs=1.5)
+    assert pacer.allowed == 0  # not the whole limit: the next figure comes with this request's answer
+    pacer.answered(_headers(remaining=4, reset_in=10))
+    assert pacer.allowed == 4
+
+
+def test_requests_in_flight_are_not_counted_twice_and_not_forgotten():
+    fake = FakeTime()
+    pacer = _pacer(fake)
+    task = TimeBudget(600, fake.now)
+    for _index in range(3):
+        pacer.acquire(task)
+    # One answer says 5 are left; two requests are still in flight and may not be counted in it.
+    pacer.answered(_headers(remaining=5, reset_in=100))
+    assert pacer.allowed == 3
+
+
+def test_hourly_budget_that_would_outlast_the_task_fails_at_once_and_says_why():
+    fake = FakeTime()
+    pacer = _pacer(fake)
+    task = TimeBudget(20, fake.now)
+    pacer.acquire(task)
+    pacer.answered(_headers(remaining=0, reset_in=1200))
+    with pytest.raises(RateLimitError) as caught:
+        pacer.acquire(task)
+    assert fake.waits == []
+    message = str(caught.value)
+    assert message.startswith("The token's hourly budget is spent (ratelimit-remaining 0; other tools may share the "
+                              "token): the next request slot frees in 120")
+    assert "more than total_max_wait (20 s) allows" in message
+
+
+@pytest.mark.parametrize("value", ["nan", "-nan", "inf", "soon", ""])
+def test_unusable_ratelimit_headers_are_ignored(value):
+    fake = FakeTime()
+    pacer = _pacer(fake)
+    task = TimeBudget(1, fake.now)
+    pacer.acquire(task)
+    pacer.answered({"ratelimit-remaining": "0", "ratelimit-reset": value})
+    pacer.answered({"ratelimit-remaining": value, "ratelimit-reset": "1"})
+    pacer.acquire(task)  # no figure to wait for: it goes (the server's 429, if any, is retried)
+    assert fake.waits == []
+
+
+def test_a_429_retry_after_holds_every_request_of_the_client():
+    fake = FakeTime()
+    pacer = _pacer(fake)
+    task = TimeBudget(600, fake.now)
+    pacer.acquire(task)
+    pacer.answered({"Retry-After": "9"}, 429)
+    pacer.acquire(task)
+    assert fake.waits == [9.0]
+
+
+def test_request_budget_is_a_sum_within_the_tasks_deadline():
+    fake = FakeTime()
+    task = TimeBudget(10, fake.now)
+    first, second = RequestBudget(6, task), RequestBudget(6, task)
+    first.spend(4)
+    fake.sleep(4)
+    assert first.left() == pytest.approx(2)
+    assert second.left() == pytest.approx(6)
+    fake.sleep(3)
+    assert second.left() == pytest.approx(3)  # the task's deadline is nearer than its own bound
+    assert second.limiting() == "total_max_wait (10 s)"
+
+
+# -- the one time budget, through the client -------------------------------------------------------
+
+def _client(sim: t.Any, fake: FakeTime, **kwargs: t.Any) -> Client:
+    kwargs.setdefault("retry_backoff", 10)
+    return Client(TOKEN, api_url=sim.url, clock=fake.now, sleeper=fake.sleep, **kwargs)
+
+
+@pytest.mark.parametrize("kind", ["truncated", "cut_json", "not_json"])
+def test_cut_off_answers_wait_at_most_retry_max_wait_in_all(make_sim, kind):
+    """Before: the re-reads of cut-off bodies kept their own bound (retry_max_wait 1.5 waited 7.5 s)."""
+    fake = FakeTime()
+    sim = make_sim(snapshots=make_snapshots(count=5, seed=3))
+    sim.add_fault(Fault(kind, path=LIST, times=None))
+    with _client(sim, fake, retries=5, retry_max_wait=1.5) as client, pytest.raises(APIError) as caught:
+        client.list(LIST)
+    assert caught.value.attempts == 6
+    assert fake.total <= 1.5 + 1e-9
+
+
+def test_mixed_faults_share_one_budget_and_one_bound_of_attempts(make_sim):
+    fake = FakeTime()
+    sim = make_sim(snapshots=make_snapshots(count=5, seed=3))
+    for kind in ("truncated", "drop", "cut_json"):
+        sim.add_fault(Fault(kind, path=LIST, times=2))
+    sim.add_fault(Fault("status", path=LIST, status=503, times=None))
+    with _client(sim, fake, retries=5, retry_max_wait=2.0) as client, pytest.raises(APIError) as caught:
+        client.list(LIST)
+    assert caught.value.attempts == 6 == len(sim.requests)
+    assert fake.total <= 2.0 + 1e-9
+
+
+def test_a_task_waits_at_most_total_max_wait_across_its_requests(make_sim):
+    fake = FakeTime()
+    sim = make_sim(snapshots=make_snapshots(count=50, seed=3))
+    sim.add_fault(Fault("status", path=LIST, status=503, times=None))
+    sim.add_fault(Fault("status", path="/v2/snapshots/*", status=503, times=None))
+    ids = [s["id"] for s in sim.snapshots[:6]]
+    with _client(sim, fake, retries=5, retry_max_wait=4.0, total_max_wait=9.0, concurrency=1) as client:
+        results = client.delete_snapshots(ids)
+    assert [(r.outcome, r.error.status) for r in results] == [("failed", 503)] * 6  # type: ignore[union-attr]
+    assert fake.total <= 9.0 + 1e-9
+    assert fake.total > 4.0  # more than one request waited: the bound is the task's, not one request's
+
+
+def test_each_operation_gets_its_own_task_budget(make_sim):
+    fake = FakeTime()
+    sim = make_sim(snapshots=make_snapshots(count=5, seed=3))
+    sim.add_fault(Fault("status", path=LIST, status=503, times=None))
+    with _client(sim, fake, retries=3, retry_max_wait=5.0, total_max_wait=5.0) as client:
+        for _index in range(2):
+            with pytest.raises(APIError):
+                client.list(LIST)
+    assert fake.total > 5.0  # the second listing had a budget of its own
+
+
+# -- against the simulator's documented limits ------------------------------------------------------
+
+def test_300_pages_under_the_burst_limit_meet_no_429(make_sim):
+    # The documented limits at time scale 60: a "minute" lasts 1 s, an "hour" 60 s.
+    sim = make_sim(snapshots=make_snapshots(count=600, seed=5), rate_limits=RateLimits.documented(time_scale=60.0))
+    with Client(TOKEN, api_url=sim.url, retry_backoff=0, burst_window=1.0, concurrency=25) as client:
+        listing = client.list(LIST, per_page=2)
+    assert len(listing.snapshots) == 600
+    statuses = [r.status for r in sim.requests]
+    assert statuses.count(429) <= 2  # a request's start and its arrival differ by a little
+    assert statuses.count(200) >= 300
+
+
+def test_a_nearly_spent_hourly_budget_waits_for_the_slots_it_needs(make_sim):
+    sim = make_sim(snapshots=make_snapshots(count=20, seed=5), rate_limits=RateLimits(hourly=50, burst=None,
+                                                                                      time_scale=60.0))
+    # Other tools spent 49 of 50 requests one simulated hour less 30 simulated seconds ago: their
+    # timers run out in half a real second.
+    sim.spend(49, ago=3570)
+    with Client(TOKEN, api_url=sim.url, retry_backoff=0, concurrency=5) as client:
+        listing = client.list(LIST, per_page=4)
+    assert len(listing.snapshots) == 20
+    assert [r.status for r in sim.requests].count(429) == 0
+
+
+def test_a_spent_hourly_budget_fails_clearly_instead_of_a_burst_of_429s(make_sim):
+    sim = make_sim(snapshots=make_snapshots(count=20, seed=5), rate_limits=RateLimits(hourly=50, burst=None,
+                                                                                      time_scale=60.0))
+    sim.spend(49, ago=60)  # the oldest frees in 59 simulated minutes: 59 real seconds
+    with Client(TOKEN, api_url=sim.url, retry_backoff=0, concurrency=5, total_max_wait=5) as client:
+        with pytest.raises(RateLimitError) as caught:
+            client.list(LIST, per_page=4)
+    assert "hourly budget is spent (ratelimit-remaining 0" in str(caught.value)
+    assert "more than total_max_wait (5 s) allows" in str(caught.value)
+    assert len(sim.requests) == 1  # page 1 spent the last slot; nothing was sent into a 429
