@@ -5,10 +5,26 @@
 
 """Filters, sorting, field selection and grouping of API snapshot objects.
 
-Both plugins apply them through ``Filters.apply`` after the listing and before
-anything is returned, so the module and the lookup always agree. Parsing of
-the user's values (dates, ages, regular expressions) lives here too, and
-raises ``OptionError`` naming the option, before any request is sent.
+``Filters.from_params(params)`` reads and checks the filter options itself
+(dates, ages, regular expressions, limit), raising ``OptionError`` naming the
+option before any request is sent. ``Query.finish()`` applies them with
+``select()`` then ``project()``, after the listing and before anything is
+returned, so the module and the lookup always agree.
+
+Dates have one grammar, parsed by the regular expressions below and never by
+``datetime.fromisoformat`` (which accepts more on Python 3.11 than on 3.9, so
+the module on a managed node and the lookup on the controller would disagree):
+
+- a date ``YYYY-MM-DD`` (midnight UTC);
+- a date-time ``YYYY-MM-DDTHH:MM:SS``, ``T`` or a space (either case), optional
+  fractional seconds of any length (kept to the microsecond, cut, not
+  rounded), then ``Z`` or ``+HH:MM`` / ``-HH:MM``; without an offset it is UTC;
+- an age: digits and one of ``s``, ``m``, ``h``, ``d``, ``w`` (``30d``), that
+  long before now.
+
+That is RFC 3339's ``full-date`` and ``date-time`` (plus the UTC default).
+ISO 8601's other forms (``+0000``, ``20240501``, ``2024-05-01T12:00``, week
+dates) are refused everywhere, on every Python.
 """
 
 from __future__ import annotations
@@ -27,15 +43,22 @@ SORT_KEYS = ("created_at", "name", "size_gigabytes", "min_disk_size")
 SORT_ORDERS = ("asc", "desc")
 GROUP_KEYS = ("region", "resource_type", "resource_id", "tag")
 
-_AGE = re.compile(r"^\s*(\d+)\s*([smhdw])\s*$")
+_AGE = re.compile(r"^\s*(\d+)\s*([smhdw])\s*$", re.ASCII)
 _AGE_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$", re.ASCII)
+_DATE_TIME = re.compile(
+    r"^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?(?:([Zz])|([+-])(\d{2}):(\d{2}))?$", re.ASCII)
 _EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.timezone.utc)
+_UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+_GRAMMAR = ("an RFC 3339 date or date-time (2024-05-01, 2024-05-01T12:00:00Z, 2024-05-01T12:00:00.5+02:00) "
+            "or an age such as 30d, 12h, 45m, 2w")
 
 
 def parse_instant(option: str, value: t.Any, now: t.Optional[datetime.datetime] = None) -> datetime.datetime:
-    """Parse an ISO 8601 date or date-time, or an age such as ``30d`` / ``12h`` (that long before now).
+    """Parse a date, a date-time or an age (the grammar above) into an aware datetime.
 
-    Naive values are taken as UTC.
+    Raises OptionError naming ``option`` for anything else, including an age
+    that reaches back before the year 1.
     """
     if isinstance(value, datetime.datetime):
         parsed = value
@@ -46,32 +69,41 @@ def parse_instant(option: str, value: t.Any, now: t.Optional[datetime.datetime] 
         age = _AGE.match(text)
         if age:
             now = now or datetime.datetime.now(datetime.timezone.utc)
-            return now - datetime.timedelta(seconds=int(age.group(1)) * _AGE_SECONDS[age.group(2)])
+            try:
+                return now - datetime.timedelta(seconds=int(age.group(1)) * _AGE_SECONDS[age.group(2)])
+            except OverflowError:
+                raise OptionError(option, "%s: %r reaches back before the year 1" % (option, value)) from None
         try:
             parsed = parse_timestamp(text)
         except ValueError:
-            raise OptionError(
-                option,
-                "%s: %r is neither an ISO 8601 date or date-time (2024-05-01, 2024-05-01T12:00:00Z) "
-                "nor an age such as 30d, 12h, 45m, 2w" % (option, value),
-            ) from None
+            raise OptionError(option, "%s: %r is not %s" % (option, value, _GRAMMAR)) from None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=datetime.timezone.utc)
     return parsed
 
 
 def parse_timestamp(text: str) -> datetime.datetime:
-    """Parse the API's ``created_at`` (ISO 8601, ``Z`` allowed on every Python); raise ValueError."""
+    """Parse a date or date-time of the grammar above (the API's ``created_at`` too); raise ValueError."""
     text = text.strip()
-    if text.endswith(("Z", "z")):
-        text = text[:-1] + "+00:00"
-    if len(text) == 10:
-        parsed = datetime.datetime.strptime(text, "%Y-%m-%d")
-    else:
-        parsed = datetime.datetime.fromisoformat(text.replace(" ", "T", 1))
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=datetime.timezone.utc)
-    return parsed
+    match = _DATE.match(text)
+    if match:
+        year, month, day = (int(g) for g in match.groups())
+        return datetime.datetime(year, month, day, tzinfo=datetime.timezone.utc)
+    match = _DATE_TIME.match(text)
+    if not match:
+        raise ValueError("not an RFC 3339 date or date-time: %r" % text)
+    year, month, day, hour, minute, second = (int(g) for g in match.group(1, 2, 3, 4, 5, 6))
+    fraction, _zulu, sign, off_hours, off_minutes = match.group(7, 8, 9, 10, 11)
+    microsecond = int((fraction or "")[:6].ljust(6, "0"))
+    offset = datetime.timezone.utc
+    if sign:
+        hours, minutes = int(off_hours), int(off_minutes)
+        if hours > 23 or minutes > 59:
+            raise ValueError("offset out of range: %r" % text)
+        delta = datetime.timedelta(hours=hours, minutes=minutes)
+        offset = datetime.timezone(-delta if sign == "-" else delta)
+    # The constructor refuses month 13, February 30, hour 24 and second 60 (a leap second cannot be held).
+    return datetime.datetime(year, month, day, hour, minute, second, microsecond, tzinfo=offset)
 
 
 def compile_regex(option: str, pattern: str) -> t.Pattern:
@@ -92,6 +124,37 @@ def _created(snapshot: dict) -> datetime.datetime:
 class Filters:
     """The client-side part of a query: which snapshots to keep and how to shape them."""
 
+    @classmethod
+    def from_params(cls, params: t.Mapping[str, t.Any], by_id: bool = False) -> "Filters":
+        """Build the filters from the options (validated by the spec), checking what the spec cannot.
+
+        ``by_id``: the snapshots are fetched by id, so ``resource_type`` (which
+        otherwise chooses what the API lists) filters them here.
+        """
+        limit = params.get("limit")
+        if limit is not None and limit < 1:
+            raise OptionError("limit", "limit: must be 1 or more, got %s" % limit)
+        name_regex = params.get("name_regex")
+        resource_id = params.get("resource_id")
+        if resource_id is not None:
+            resource_id = str(resource_id).strip()
+            if _UUID.match(resource_id):
+                resource_id = resource_id.lower()
+        return cls(
+            regions=_strings(params.get("region")),
+            names=_strings(params.get("name")),
+            name_regex=compile_regex("name_regex", name_regex) if name_regex is not None else None,
+            tags=_strings(params.get("tags")),
+            resource_id=resource_id,
+            resource_type=params.get("resource_type") if by_id else None,
+            created_after=_instant(params, "created_after"),
+            created_before=_instant(params, "created_before"),
+            sort_by=params.get("sort_by"),
+            sort_order=params.get("sort_order") or "asc",
+            limit=limit,
+            fields=_strings(params.get("fields")),
+        )
+
     def __init__(
         self,
         regions: t.Sequence[str] = (),
@@ -99,6 +162,7 @@ class Filters:
         name_regex: t.Optional[t.Pattern] = None,
         tags: t.Sequence[str] = (),
         resource_id: t.Optional[str] = None,
+        resource_type: t.Optional[str] = None,
         created_after: t.Optional[datetime.datetime] = None,
         created_before: t.Optional[datetime.datetime] = None,
         sort_by: t.Optional[str] = None,
@@ -111,6 +175,7 @@ class Filters:
         self.name_regex = name_regex
         self.tags = tuple(tags)
         self.resource_id = resource_id
+        self.resource_type = resource_type
         self.created_after = created_after
         self.created_before = created_before
         self.sort_by = sort_by
@@ -132,6 +197,8 @@ class Filters:
             if not all(tag in carried for tag in self.tags):
                 return False
         if self.resource_id is not None and str(snapshot.get("resource_id")) != self.resource_id:
+            return False
+        if self.resource_type is not None and snapshot.get("resource_type") != self.resource_type:
             return False
         if self.created_after is not None or self.created_before is not None:
             created = _created(snapshot)
@@ -160,8 +227,21 @@ class Filters:
         return [{f: s.get(f) for f in self.fields} for s in snapshots]
 
     def apply(self, snapshots: t.Iterable[dict]) -> t.List[dict]:
-        """``select`` then ``project``."""
+        """``select`` then ``project`` (the plugins go through ``Query.finish``, which adds grouping)."""
         return self.project(self.select(snapshots))
+
+
+def _instant(params: t.Mapping[str, t.Any], option: str) -> t.Optional[datetime.datetime]:
+    value = params.get(option)
+    return None if value in (None, "") else parse_instant(option, value)
+
+
+def _strings(value: t.Any) -> t.List[str]:
+    if value is None:
+        return []
+    if isinstance(value, (str, bytes)):
+        value = [value]
+    return [str(v) for v in value]
 
 
 def _sort_key(field: str) -> t.Callable[[dict], t.Any]:
