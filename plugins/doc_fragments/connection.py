@@ -31,7 +31,9 @@ options:
       - Base URL of the DigitalOcean API.
       - If not set, the environment variable E(DIGITALOCEAN_API_URL) is used.
       - Plain C(http://) is accepted only for a loopback address (a local simulator), so the token never
-        crosses a network unencrypted.
+        crosses a network unencrypted, and plain C(http://) never goes through a proxy, whatever E(HTTP_PROXY) says.
+      - C(https://) goes through the proxy that E(HTTPS_PROXY) (or E(ALL_PROXY)) names, except for the hosts
+        E(NO_PROXY) lists, as corporate networks need.
     type: str
     default: https://api.digitalocean.com
   timeout:
@@ -43,22 +45,45 @@ options:
   validate_certs:
     description:
       - Verify the API's TLS certificate. Leave it on outside a test lab.
+      - When V(false), each task gives one warning that the certificate is not verified.
       - If not set, the environment variable E(DIGITALOCEAN_VALIDATE_CERTS) is used.
     type: bool
     default: true
+  ca_path:
+    description:
+      - A PEM file of CA certificates, or a directory of them prepared with C(openssl rehash), to verify the
+        API's certificate with instead of the system's (as the C(ca_path) option of M(ansible.builtin.uri) does),
+        for an API reached through a TLS-inspecting proxy or signed by a private certificate authority.
+      - Ignored when O(validate_certs=false).
+      - Whatever E(REQUESTS_CA_BUNDLE) or E(CURL_CA_BUNDLE) say, this option and O(validate_certs) decide how the
+        API's certificate is verified.
+      - If not set, the environment variable E(DIGITALOCEAN_CA_PATH) is used.
+    type: path
   concurrency:
     description:
       - How many pages of a listing may be requested at the same time, once the first page has told the total.
       - V(1) reads one page at a time.
-      - Whatever this says, no more requests are started than the API's rate budget
-        (its C(ratelimit-remaining) header) allows.
+      - Whatever this says, no more requests are started than the API's rate limits allow
+        (its hourly budget and O(rate_limit_per_minute)).
+      - The default, a tenth of the API's burst limit, reads 50 pages in about 3 round trips.
       - If not set, the environment variable E(DIGITALOCEAN_CONCURRENCY) is used.
     type: int
-    default: 64
+    default: 25
+  rate_limit_per_minute:
+    description:
+      - The most requests the client sends in any minute. DigitalOcean documents 250 a minute (a burst limit that
+        no header reports; past it the API answers HTTP 429), besides the hourly budget its C(ratelimit-*)
+        headers report, which is always respected.
+      - Lower it when other tools share the token; raise it only for an account with a higher limit.
+      - Must be 1 or more.
+      - If not set, the environment variable E(DIGITALOCEAN_RATE_LIMIT_PER_MINUTE) is used.
+    type: int
+    default: 250
   retries:
     description:
-      - How many times a request is retried after HTTP 429, 500, 502, 503 or 504, a connection error, a dropped
-        connection, a read timeout or an answer that was cut off. V(0) sends each request once.
+      - How many times a request is retried after HTTP 429, 500, 502, 503, 504 or 520 to 524, a connection error, a
+        dropped connection, a read timeout or an answer that was cut off. V(0) sends each request once.
+      - TLS and certificate failures are not retried; a certificate does not get better by asking again.
       - Waits grow exponentially with jitter, and follow the API's C(Retry-After) and C(ratelimit-reset) headers.
       - Other errors (such as 401, 403 and 404) are never retried.
       - If not set, the environment variable E(DIGITALOCEAN_RETRIES) is used.
@@ -70,6 +95,14 @@ options:
       - If not set, the environment variable E(DIGITALOCEAN_RETRY_MAX_WAIT) is used.
     type: float
     default: 60
+  total_max_wait:
+    description:
+      - The most seconds one task (one module run, one lookup call) may spend waiting in all, for the rate limits,
+        between retries, after C(Retry-After), and to read a listing again. Past it the task fails saying so.
+      - O(retry_max_wait) bounds the waits of one request; this bounds them all. Must be 0 or more.
+      - If not set, the environment variable E(DIGITALOCEAN_TOTAL_MAX_WAIT) is used.
+    type: float
+    default: 600
 """
 
     PLUGINS = r"""
@@ -96,7 +129,9 @@ options:
     description:
       - Base URL of the DigitalOcean API.
       - Plain C(http://) is accepted only for a loopback address (a local simulator), so the token never
-        crosses a network unencrypted.
+        crosses a network unencrypted, and plain C(http://) never goes through a proxy, whatever E(HTTP_PROXY) says.
+      - C(https://) goes through the proxy that E(HTTPS_PROXY) (or E(ALL_PROXY)) names, except for the hosts
+        E(NO_PROXY) lists, as corporate networks need.
     type: str
     default: https://api.digitalocean.com
     env:
@@ -115,28 +150,57 @@ options:
   validate_certs:
     description:
       - Verify the API's TLS certificate. Leave it on outside a test lab.
+      - When V(false), each task gives one warning that the certificate is not verified.
     type: bool
     default: true
     env:
       - name: DIGITALOCEAN_VALIDATE_CERTS
     vars:
       - name: digitalocean_validate_certs
+  ca_path:
+    description:
+      - A PEM file of CA certificates, or a directory of them prepared with C(openssl rehash), to verify the
+        API's certificate with instead of the system's (as the C(ca_path) option of M(ansible.builtin.uri) does),
+        for an API reached through a TLS-inspecting proxy or signed by a private certificate authority.
+      - Ignored when O(validate_certs=false).
+      - Whatever E(REQUESTS_CA_BUNDLE) or E(CURL_CA_BUNDLE) say, this option and O(validate_certs) decide how the
+        API's certificate is verified.
+    type: path
+    env:
+      - name: DIGITALOCEAN_CA_PATH
+    vars:
+      - name: digitalocean_ca_path
   concurrency:
     description:
       - How many pages of a listing may be requested at the same time, once the first page has told the total.
       - V(1) reads one page at a time.
-      - Whatever this says, no more requests are started than the API's rate budget
-        (its C(ratelimit-remaining) header) allows.
+      - Whatever this says, no more requests are started than the API's rate limits allow
+        (its hourly budget and O(rate_limit_per_minute)).
+      - The default, a tenth of the API's burst limit, reads 50 pages in about 3 round trips.
     type: int
-    default: 64
+    default: 25
     env:
       - name: DIGITALOCEAN_CONCURRENCY
     vars:
       - name: digitalocean_concurrency
+  rate_limit_per_minute:
+    description:
+      - The most requests the client sends in any minute. DigitalOcean documents 250 a minute (a burst limit that
+        no header reports; past it the API answers HTTP 429), besides the hourly budget its C(ratelimit-*)
+        headers report, which is always respected.
+      - Lower it when other tools share the token; raise it only for an account with a higher limit.
+      - Must be 1 or more.
+    type: int
+    default: 250
+    env:
+      - name: DIGITALOCEAN_RATE_LIMIT_PER_MINUTE
+    vars:
+      - name: digitalocean_rate_limit_per_minute
   retries:
     description:
-      - How many times a request is retried after HTTP 429, 500, 502, 503 or 504, a connection error, a dropped
-        connection, a read timeout or an answer that was cut off. V(0) sends each request once.
+      - How many times a request is retried after HTTP 429, 500, 502, 503, 504 or 520 to 524, a connection error, a
+        dropped connection, a read timeout or an answer that was cut off. V(0) sends each request once.
+      - TLS and certificate failures are not retried; a certificate does not get better by asking again.
       - Waits grow exponentially with jitter, and follow the API's C(Retry-After) and C(ratelimit-reset) headers.
       - Other errors (such as 401, 403 and 404) are never retried.
     type: int
@@ -154,4 +218,15 @@ options:
       - name: DIGITALOCEAN_RETRY_MAX_WAIT
     vars:
       - name: digitalocean_retry_max_wait
+  total_max_wait:
+    description:
+      - The most seconds one task (one module run, one lookup call) may spend waiting in all, for the rate limits,
+        between retries, after C(Retry-After), and to read a listing again. Past it the task fails saying so.
+      - O(retry_max_wait) bounds the waits of one request; this bounds them all. Must be 0 or more.
+    type: float
+    default: 600
+    env:
+      - name: DIGITALOCEAN_TOTAL_MAX_WAIT
+    vars:
+      - name: digitalocean_total_max_wait
 """

@@ -15,6 +15,8 @@ options:
     description:
       - List only the snapshots of Droplets or only those of volumes. Both when not set.
       - Sent to the API, so that no more is read than needed.
+      - With O(snapshot_id) (or snapshot ids given to the lookup as terms) it filters what comes back; a snapshot
+        of the other type is not returned.
     type: str
     choices: [droplet, volume]
   volume_id:
@@ -25,12 +27,17 @@ options:
   snapshot_id:
     description:
       - Return this one snapshot (its id is a number for a Droplet snapshot, a UUID for a volume snapshot).
-      - Cannot be combined with O(volume_id).
+      - Leading and trailing spaces are removed before it is sent.
+      - The filters still apply to it (O(resource_type), O(resource_id), O(name) and the others), so the result
+        is empty when it does not match them.
+      - Cannot be combined with O(volume_id) or O(page).
     type: str
   page:
     description:
       - Read this page of the listing alone (numbered from 1), and return the API's C(links) for it.
       - When not set, every page is read and the whole listing is returned.
+      - Cannot be combined with O(snapshot_id), nor with a volume UUID in O(resource_id) (whose snapshots may come
+        from the account's listing when the volume is gone); use O(volume_id) to page through one volume.
     type: int
   per_page:
     description:
@@ -38,6 +45,16 @@ options:
       - The default, the API's maximum, needs the fewest requests.
     type: int
     default: 200
+  consistency:
+    description:
+      - How hard to try for a listing that is exactly one moment of the account while it changes.
+      - V(standard) gives the listing guarantee stated in the notes at little extra cost.
+      - V(strict) reads the whole listing again until two reads agree, so creations and deletions that cancel out
+        between two page reads are seen too; it fails, saying the account kept changing, after a bounded number of
+        reads. It costs at least twice the requests of V(standard).
+    type: str
+    choices: [standard, strict]
+    default: standard
   region:
     description:
       - Keep the snapshots available in at least one of these region slugs (such as V(fra1)).
@@ -68,8 +85,12 @@ options:
   created_after:
     description:
       - Keep the snapshots created at or after this moment.
-      - An ISO 8601 date or date-time (V(2024-05-01), V(2024-05-01T12:00:00Z); UTC when no offset is given),
+      - An RFC 3339 date (V(2024-05-01), midnight UTC) or date-time (V(2024-05-01T12:00:00Z),
+        V(2024-05-01T12:00:00.123456789+02:00); C(T) or a space between date and time, fractional seconds of any
+        length kept to the microsecond, C(Z) or an offset C(+HH:MM)/C(-HH:MM), UTC when no offset is given),
         or an age counted back from now, a number followed by V(s), V(m), V(h), V(d) or V(w) (V(30d)).
+      - Other ISO 8601 forms (V(20240501), V(+0000) offsets, times without seconds) are refused. The same grammar is
+        read the same way on every Python version, on the controller and on managed nodes.
     type: str
   created_before:
     description:
@@ -99,12 +120,14 @@ options:
         V(size_gigabytes), V(tags). All of them when not set.
     type: list
     elements: str
+    choices: [id, name, created_at, regions, resource_id, resource_type, min_disk_size, size_gigabytes, tags]
 notes:
   - Filters combine with AND. They are applied after the listing, by the collection, except O(resource_type),
     O(volume_id) and O(resource_id) which also choose what the API is asked for.
   - A listing is read with O(per_page) snapshots per page; the first page tells the total and the other pages
-    are then requested at once (up to O(concurrency) at a time). A listing is consistent with the moment its
-    first page was read. When snapshots created or deleted meanwhile shift the other pages (the total changes, a
-    page has the wrong length, a snapshot is listed twice), the listing is read again from the start; it is never
-    returned with gaps or duplicates, and fails clearly if it keeps changing.
+    are then requested at once (up to O(concurrency) at a time), within the API's rate limits.
+  - "The listing guarantee: every snapshot that exists for the whole listing appears exactly once, no snapshot appears
+    twice, and one created or deleted while the listing is read may or may not appear. It holds, without failing,
+    while snapshots are created or deleted continuously. The default O(consistency=standard) cannot see creations
+    and deletions that cancel out between two page reads (the total does not change); O(consistency=strict) can."
 """

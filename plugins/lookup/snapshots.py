@@ -125,24 +125,29 @@ _list:
   elements: dict
 """
 
+import os
 import typing as t
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence, Set
 
 from ansible import constants as C
 from ansible.errors import AnsibleLookupError
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.module_utils.errors import UnsupportedError
 from ansible.plugins.lookup import LookupBase
+from ansible.utils.display import Display
 
+from ansible_collections.snapfleet.digitalocean.plugins.module_utils import options as o
 from ansible_collections.snapfleet.digitalocean.plugins.module_utils import query as q
-from ansible_collections.snapfleet.digitalocean.plugins.module_utils.client import Listing, require_requests
+from ansible_collections.snapfleet.digitalocean.plugins.module_utils.client import require_requests
 from ansible_collections.snapfleet.digitalocean.plugins.module_utils.errors import OptionError, SnapfleetError
-from ansible_collections.snapfleet.digitalocean.plugins.module_utils.filters import GROUP_KEYS
 from ansible_collections.snapfleet.digitalocean.plugins.plugin_utils.lookup_cache import (
     ListingCache,
     cache_key,
     memoized,
+    shared_client,
 )
+
+display = Display()
 
 
 def _plain(value: t.Any) -> t.Any:
@@ -158,24 +163,36 @@ def _plain(value: t.Any) -> t.Any:
 
 def _lookup_spec() -> dict:
     """The module's spec, plus the lookup's own options, without defaults: only what the caller gave is checked."""
-    spec = q.argument_spec()
-    spec.update(
-        group_by=dict(type="str", choices=list(GROUP_KEYS)),
-        cache=dict(type="bool"),
-        cache_timeout=dict(type="int"),
-        cache_plugin=dict(type="str"),
-        cache_connection=dict(type="str"),
-    )
+    spec = o.argument_spec()
+    spec.update(o.lookup_only_argument_spec())
     for option in spec.values():
         option.pop("default", None)
     return spec
 
 
+def _flat_ids(terms: t.Iterable[t.Any]) -> t.List[t.Any]:
+    """The terms flattened the way lookups flatten them (a list variable, nested lists), in order."""
+    flat: t.List[t.Any] = []
+    for term in terms:
+        if isinstance(term, Mapping):
+            raise OptionError("_terms", "snapshot ids given as terms must be strings or numbers, got a dictionary")
+        if isinstance(term, (Sequence, Set)) and not isinstance(term, (str, bytes)):
+            flat.extend(_flat_ids(term))
+        else:
+            flat.append(term)
+    return flat
+
+
 class LookupModule(LookupBase):
     def run(self, terms, variables=None, **kwargs):
-        # The same validator as the module's AnsibleModule, on the same spec: the same messages.
         spec = _lookup_spec()
-        checked = ArgumentSpecValidator(spec, mutually_exclusive=q.MUTUALLY_EXCLUSIVE).validate(_plain(kwargs))
+        try:
+            raw = self._raw_options(spec, _plain(kwargs), variables)
+        except SnapfleetError as exc:
+            raise AnsibleLookupError(exc.message) from None
+        # The same validator as the module's AnsibleModule, on the same spec, over the values of every
+        # source (option, variable, environment): the same messages, whichever source was wrong.
+        checked = ArgumentSpecValidator(spec, **o.spec_rules()).validate(raw)
         if checked.error_messages:
             error = checked.errors[0]
             if isinstance(error, UnsupportedError):
@@ -184,28 +201,51 @@ class LookupModule(LookupBase):
             raise AnsibleLookupError(checked.errors.msg)
         given = {name: value for name, value in checked.validated_parameters.items()
                  if name in spec and value is not None}
-        self.set_options(var_options=self._our_vars(variables), direct=given)
+        # Every source is in ``given`` already; set_options adds the ini entries and the defaults.
+        self.set_options(var_options={}, direct=given)
         params = {name: self.get_option(name) for name in spec}
-        ids = [str(term) for term in (terms or [])]
         try:
+            ids = _flat_ids(terms or [])
             require_requests()
-            q.check_connection(params)
-            q.check_group_by(params["group_by"])
+            o.check_connection(params)
             if params["cache"] and params["cache_timeout"] < 1:
                 raise OptionError("cache_timeout", "cache_timeout: must be 1 second or more, got %s"
                                   % params["cache_timeout"])
             if ids and (params["snapshot_id"] or params["volume_id"] or params["page"]):
                 raise OptionError("_terms", "snapshot ids given as terms cannot be combined with "
                                   "snapshot_id, volume_id or page")
-            queries = [q.plan(dict(params, snapshot_id=i)) for i in ids] or [q.plan(params)]
-            listings = [self._listing(query, params) for query in queries]
+            query = q.plan(params, snapshot_ids=ids)
+            if o.insecure(params):
+                display.warning(o.INSECURE_WARNING % params["api_url"])
+            listing = self._listing(query, params)
         except SnapfleetError as exc:
             raise AnsibleLookupError(exc.message) from None
-        if len(listings) > 1:
-            # Snapshots by id: one answer each, kept in the order of the terms.
-            listings = [Listing([s for one in listings for s in one.snapshots], len(listings), {})]
-        result = queries[0].finish(listings[0], group_by=params["group_by"])
+        result = query.finish(listing, group_by=params["group_by"])
         return [result] if params["group_by"] else result
+
+    def _raw_options(self, spec: dict, given: dict, variables: t.Optional[t.Mapping[str, t.Any]]) -> dict:
+        """The options as given, plus, for those not given, the raw value of their variable or environment variable.
+
+        Ansible's precedence: an option beats a variable, a variable beats the environment, and within
+        each the last entry of the documentation that is set wins. The values stay as written, so the
+        argument spec, not Ansible's configuration, converts and refuses them.
+        """
+        raw = dict(given)
+        named = set(given)
+        for option in spec.values():
+            named.update(name for name in (option.get("aliases") or ()) if name in given)
+        definitions = self._config_definitions()
+        values = self._our_vars(variables)
+        for name in spec:
+            if name in named or (set(spec[name].get("aliases") or ()) & named):
+                continue
+            definition = definitions.get(name) or {}
+            found = [values[entry["name"]] for entry in definition.get("vars") or () if entry["name"] in values]
+            if not found:
+                found = [os.environ[entry["name"]] for entry in definition.get("env") or () if entry["name"] in os.environ]
+            if found:
+                raw[name] = _plain(found[-1])
+        return raw
 
     def _our_vars(self, variables: t.Optional[t.Mapping[str, t.Any]]) -> dict:
         """The values of the variables our options read (digitalocean_token...), templated.
@@ -224,14 +264,16 @@ class LookupModule(LookupBase):
         return C.config.get_configuration_definitions("lookup", self._load_name) or {}
 
     def _listing(self, query: q.Query, params: dict):
-        """One listing, read once per process and, with ``cache``, once per cache_timeout for everyone."""
+        """One listing, read once per rendering and, with ``cache``, once per cache_timeout for everyone."""
         key = cache_key(query.key(), params["api_url"], params["token"])
 
         def fetch():
-            with q.make_client(params) as client:
-                return q.fetch(client, query)
+            arguments = o.client_arguments(params)
+            client = shared_client(arguments, lambda: o.make_client(params))
+            return q.fetch(client, query)
 
         if params["cache"]:
-            cache = ListingCache(params["cache_plugin"], params["cache_connection"], params["cache_timeout"])
+            cache = ListingCache(params["cache_plugin"], params["cache_connection"], params["cache_timeout"],
+                                 lock_wait=float(params["total_max_wait"]))
             return memoized(key, lambda: cache.get_or_fetch(key, fetch))
         return memoized(key, fetch)

@@ -165,20 +165,23 @@ from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ..module_utils.client import HAS_REQUESTS, REQUESTS_IMPORT_ERROR
 from ..module_utils.errors import SnapfleetError
-from ..module_utils.query import MUTUALLY_EXCLUSIVE, check_connection, fetch, make_client, module_argument_spec, plan
+from ..module_utils.options import INSECURE_WARNING, check_connection, insecure, make_client, module_argument_spec, spec_rules
+from ..module_utils.query import fetch, plan
 
 
 def main() -> None:
     module = AnsibleModule(
         argument_spec=module_argument_spec(),
-        mutually_exclusive=MUTUALLY_EXCLUSIVE,
         supports_check_mode=True,
+        **spec_rules()
     )
     if not HAS_REQUESTS:
         module.fail_json(msg=missing_required_lib("requests"), exception=REQUESTS_IMPORT_ERROR)
     try:
         check_connection(module.params)
         query = plan(module.params)
+        if insecure(module.params):
+            module.warn(INSECURE_WARNING % module.params["api_url"])
         with make_client(module.params) as client:
             listing = fetch(client, query)
     except SnapfleetError as exc:

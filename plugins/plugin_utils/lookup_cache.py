@@ -3,47 +3,161 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
-"""Keep lookups from multiplying traffic.
+"""Keep lookups from multiplying traffic, without ever answering from a stale memory.
 
 Ansible evaluates a lookup again each time a template uses it, on every host.
-Two layers keep that to one listing:
+Three things keep that cheap:
 
-- a memo in the process, for a few seconds: the same query asked several
-  times while one template or one task is rendered is listed once (each task
-  of each host runs in its own worker process, so the memo dies with it);
+- a memo for one rendering: the same query asked several times while Ansible
+  renders one template (one task's arguments, one ``when``/``until``
+  condition, one ``loop`` expression) is listed once. The next rendering reads
+  again, so ``until: query(...) | length > 0`` with ``retries`` sees a snapshot
+  created meanwhile; a call outside any rendering is never memoized;
+- clients kept for the process, keyed by a digest of their whole configuration
+  (the token only through its SHA-256), as kubernetes.core keeps its API
+  clients: a retried task reuses the TLS connection, never a result;
 - an Ansible cache plugin (``cache_plugin``/``cache_connection``, as inventory
-  plugins have), when ``cache`` is on: one listing shared by every host, fork
-  and task for ``cache_timeout`` seconds. A lock file per entry makes forks
-  that ask at the same moment wait for the first one instead of all listing.
+  plugins have), only when ``cache`` is on: one listing shared by every host,
+  fork and task for ``cache_timeout`` seconds. A lock per entry, in the run's
+  local temporary directory (never in ``cache_connection``, which for Redis or
+  memcached is no directory), makes forks that ask at the same moment wait
+  for the first one instead of all listing; the wait has a bound.
 
 An entry's key hashes the query, the API URL and a hash of the token; the
-entry holds the listing only, never the token, and its files are readable by
-their owner alone.
+entry holds the listing only, never the token. A file-based cache plugin's
+entries are written through a temporary file created 0600 and renamed into
+place (ansible-core's own ``set`` renames and then makes the file 0644), so
+they are never readable by others, not even for a moment.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
-import glob
+import functools
 import hashlib
+import inspect
 import json
 import os
+import sys
+import tempfile
 import time
 import typing as t
+from collections import OrderedDict
 
+from ansible import constants as C
 from ansible.errors import AnsibleError
+from ansible.plugins.cache import BaseFileCacheModule
 from ansible.plugins.loader import cache_loader
 
 from ansible_collections.snapfleet.digitalocean.plugins.module_utils.client import Listing
 
-MEMO_SECONDS = 10.0
-_MEMO: t.Dict[str, t.Tuple[float, Listing]] = {}
-
 DEFAULT_CACHE_PLUGIN = "ansible.builtin.jsonfile"
 DEFAULT_CACHE_CONNECTION = "~/.cache/ansible/snapfleet.digitalocean"
 _PREFIX = "snapfleet_snapshots_"
+_TMP_PREFIX = ".snapfleet_tmp_"
+# Entry format: a dict with these keys; anything else (an older release's entry, a corrupt
+# file, another tool's value) is read as "not cached".
+_FORMAT = 2
+# Files of a file-based cache older than this (or than cache_timeout, if longer) are removed
+# when an entry is written: entries of queries nobody asks again must not pile up.
+SWEEP_AGE = 86400.0
+# How often the lock is tried again while another fork lists.
+_LOCK_POLL = 0.05
 
+# Modules whose frames render templates: the outermost of them on the stack is "one rendering".
+_TEMPLATING_MODULES = ("ansible.template", "ansible._internal._templating", "ansible.playbook.conditional")
+
+
+# -- the memo of one rendering --------------------------------------------------------------------------------
+
+class _Memo:
+    """Listings read during the rendering that is under way (at most one rendering at a time per thread)."""
+
+    def __init__(self) -> None:
+        self.rendering: t.Any = None  # the outermost templating frame; held, so its id cannot be reused
+        self.listings: t.Dict[str, Listing] = {}
+
+    def clear(self) -> None:
+        self.rendering = None
+        self.listings = {}
+
+
+_MEMO = _Memo()
+
+
+def current_rendering() -> t.Any:
+    """The frame of the outermost template rendering on this thread's stack, or None outside any."""
+    frame = sys._getframe(1)  # pylint: disable=protected-access
+    outermost = None
+    while frame is not None:
+        name = frame.f_globals.get("__name__") or ""
+        if name.startswith(_TEMPLATING_MODULES):
+            outermost = frame
+        frame = frame.f_back
+    return outermost
+
+
+def memoized(key: str, fetch: t.Callable[[], Listing]) -> Listing:
+    """The listing for ``key`` already read during this rendering, or a fresh one."""
+    rendering = current_rendering()
+    if rendering is None:
+        _MEMO.clear()
+        return fetch()
+    if _MEMO.rendering is not rendering:
+        # Another rendering: what the last one read is not an answer for this one.
+        _MEMO.rendering, _MEMO.listings = rendering, {}
+    hit = _MEMO.listings.get(key)
+    if hit is not None:
+        return hit
+    listing = fetch()
+    _MEMO.listings[key] = listing
+    return listing
+
+
+def reset() -> None:
+    """Forget the memo and close the kept clients (for tests)."""
+    _MEMO.clear()
+    while _CLIENTS:
+        _key, client = _CLIENTS.popitem(last=False)
+        _close(client)
+
+
+# -- clients kept for the process -----------------------------------------------------------------------------
+
+_CLIENTS: "OrderedDict[str, t.Any]" = OrderedDict()
+_MAX_CLIENTS = 4
+
+
+def client_key(arguments: t.Mapping[str, t.Any]) -> str:
+    """A digest of a client's whole configuration; the token enters only through its SHA-256."""
+    material = dict(arguments)
+    material["token"] = hashlib.sha256(str(material.get("token") or "").encode("utf-8")).hexdigest()
+    return hashlib.sha256(json.dumps(material, sort_keys=True, default=str).encode("utf-8")).hexdigest()
+
+
+def shared_client(arguments: t.Mapping[str, t.Any], build: t.Callable[[], t.Any]) -> t.Any:
+    """The client built for the same configuration earlier in this process, or a new one (kept, a few at most)."""
+    key = client_key(arguments)
+    client = _CLIENTS.get(key)
+    if client is None:
+        client = build()
+        _CLIENTS[key] = client
+        while len(_CLIENTS) > _MAX_CLIENTS:
+            _old, evicted = _CLIENTS.popitem(last=False)
+            _close(evicted)
+    else:
+        _CLIENTS.move_to_end(key)
+    return client
+
+
+def _close(client: t.Any) -> None:
+    with contextlib.suppress(Exception):
+        client.close()
+
+
+# -- the cache plugin ----------------------------------------------------------------------------------------
 
 def cache_key(query_key: dict, api_url: str, token: str) -> str:
     """A stable key for one listing. The token enters only through its SHA-256."""
@@ -55,20 +169,8 @@ def cache_key(query_key: dict, api_url: str, token: str) -> str:
     return hashlib.sha256(json.dumps(material, sort_keys=True).encode("utf-8")).hexdigest()
 
 
-def memoized(key: str, fetch: t.Callable[[], Listing]) -> Listing:
-    """Return the listing for ``key`` read in this process in the last few seconds, or fetch it."""
-    now = time.monotonic()
-    hit = _MEMO.get(key)
-    if hit is not None and hit[0] > now:
-        return hit[1]
-    listing = fetch()
-    _MEMO[key] = (time.monotonic() + MEMO_SECONDS, listing)
-    return listing
-
-
 def _private_dir(path: str) -> str:
     """Create ``path`` readable by its owner alone; an existing directory keeps its mode (it may be shared)."""
-    path = os.path.expanduser(os.path.expandvars(path))
     try:
         os.makedirs(path, mode=0o700)
     except FileExistsError:
@@ -77,12 +179,52 @@ def _private_dir(path: str) -> str:
     return path
 
 
-@contextlib.contextmanager
-def _locked(lock_dir: str, key: str) -> t.Iterator[None]:
-    """Hold an exclusive lock for ``key`` across processes (forks) of this controller."""
-    fd = os.open(os.path.join(lock_dir, key + ".lock"), os.O_CREAT | os.O_RDWR, 0o600)
+def lock_root() -> str:
+    """Where the locks live: the run's private local temporary directory, shared by its forks.
+
+    Ansible creates it 0700 in the controller process before forking and removes it when the run
+    ends, so lock files never pile up. Two runs at the same moment do not wait for each other
+    (each may list once).
+    """
+    return os.path.join(C.DEFAULT_LOCAL_TMP, "snapfleet_digitalocean_locks")
+
+
+def _private_set(plugin: t.Any, key: str, value: t.Any) -> None:
+    """BaseFileCacheModule.set(), but the file is 0600 from its creation to its rename into place."""
+    target = plugin._get_cache_file_name(key)  # pylint: disable=protected-access
+    handle, temporary = tempfile.mkstemp(prefix=_TMP_PREFIX, dir=os.path.dirname(target))  # created 0600
+    os.close(handle)
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
+        plugin._dump(value, temporary)  # pylint: disable=protected-access
+        os.replace(temporary, target)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temporary)
+    with contextlib.suppress(AttributeError, TypeError):
+        plugin._cache[key] = value  # pylint: disable=protected-access  # as the plugin's own set() does
+
+
+class LockTimeout(Exception):
+    """Another process held the entry's lock for longer than the bound."""
+
+
+@contextlib.contextmanager
+def _locked(path: str, bound: float, clock: t.Callable[[], float] = time.monotonic,
+            sleeper: t.Callable[[float], None] = time.sleep) -> t.Iterator[None]:
+    """Hold an exclusive lock on ``path`` across processes; raise LockTimeout after ``bound`` seconds."""
+    fd = os.open(path, os.O_CREAT | os.O_RDWR, 0o600)
+    try:
+        deadline = clock() + bound
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except OSError as exc:
+                if exc.errno not in (errno.EAGAIN, errno.EACCES, errno.EWOULDBLOCK):
+                    raise
+            if clock() >= deadline:
+                raise LockTimeout(path)
+            sleeper(_LOCK_POLL)
         yield
     finally:
         os.close(fd)  # closing releases the lock
@@ -91,42 +233,97 @@ def _locked(lock_dir: str, key: str) -> t.Iterator[None]:
 class ListingCache:
     """A listing cache on top of any Ansible cache plugin."""
 
-    def __init__(self, plugin: t.Optional[str], connection: t.Optional[str], timeout: int) -> None:
+    def __init__(self, plugin: t.Optional[str], connection: t.Optional[str], timeout: int,
+                 lock_wait: float = 600.0) -> None:
         self.timeout = timeout
-        try:
-            self.connection = _private_dir(connection or DEFAULT_CACHE_CONNECTION)
-            self.lock_dir = _private_dir(os.path.join(self.connection, ".locks"))
-        except OSError as exc:
-            raise AnsibleError("cache_connection: %r cannot be used as the lookup's cache directory: %s"
-                               % (connection or DEFAULT_CACHE_CONNECTION, exc.strerror or exc)) from None
-        plugin = plugin or DEFAULT_CACHE_PLUGIN
-        self.plugin = cache_loader.get(plugin, _uri=self.connection, _timeout=timeout, _prefix=_PREFIX)
+        self.lock_wait = lock_wait
+        name = plugin or DEFAULT_CACHE_PLUGIN
+        connection = connection or DEFAULT_CACHE_CONNECTION
+        plugin_class = cache_loader.get(name, class_only=True)
+        if plugin_class is None:
+            raise AnsibleError("cache_plugin: the cache plugin %r was not found" % name)
+        # getmro, not issubclass: ansible-core 2.19 hands back a proxy of the class that issubclass refuses.
+        self.file_based = BaseFileCacheModule in inspect.getmro(plugin_class)
+        if self.file_based:
+            # Only here is the connection a directory: create it private before the plugin would (0755).
+            connection = os.path.expanduser(os.path.expandvars(connection))
+            try:
+                _private_dir(connection)
+            except OSError as exc:
+                raise AnsibleError("cache_connection: %r cannot be used as the lookup's cache directory: %s"
+                                   % (connection, exc.strerror or exc)) from None
+        self.connection = connection
+        self.plugin = cache_loader.get(name, _uri=connection, _timeout=timeout, _prefix=_PREFIX)
         if self.plugin is None:
-            raise AnsibleError("cache_plugin: the cache plugin %r was not found" % plugin)
+            raise AnsibleError("cache_plugin: the cache plugin %r could not be loaded" % name)
+        self._lock_dir = lock_root()
 
     def get_or_fetch(self, key: str, fetch: t.Callable[[], Listing]) -> Listing:
-        with _locked(self.lock_dir, key):
-            entry = self._read(key)
-            if entry is not None:
-                return Listing.from_dict(entry["listing"])
-            listing = fetch()
-            self.plugin.set(key, {"expires_at": time.time() + self.timeout, "listing": listing.to_dict()})
-            self._restrict(key)
-            return listing
+        """The cached listing for ``key``, or ``fetch()`` stored for the others.
 
-    def _read(self, key: str) -> t.Optional[dict]:
+        Forks wait for the one that lists; if it takes longer than ``lock_wait``,
+        this one lists too rather than wait further (its answer is stored the same).
+        """
+        lock = os.path.join(_private_dir(self._lock_dir), self._lock_name(key))
+        try:
+            with _locked(lock, self.lock_wait):
+                return self._read_or_fetch(key, fetch)
+        except LockTimeout:
+            return self._read_or_fetch(key, fetch)
+
+    def _lock_name(self, key: str) -> str:
+        where = json.dumps([self.plugin_name(), self.connection, key])
+        return hashlib.sha256(where.encode("utf-8")).hexdigest()[:32] + ".lock"
+
+    def plugin_name(self) -> str:
+        return str(getattr(self.plugin, "_load_name", "") or type(self.plugin).__module__)
+
+    def _read_or_fetch(self, key: str, fetch: t.Callable[[], Listing]) -> Listing:
+        listing = self._read(key)
+        if listing is not None:
+            return listing
+        listing = fetch()
+        self._write(key, {"format": _FORMAT, "expires_at": time.time() + self.timeout, "listing": listing.to_dict()})
+        return listing
+
+    def _read(self, key: str) -> t.Optional[Listing]:
+        """The entry's listing, or None when it is missing, expired, corrupt or of another format."""
         try:
             entry = self.plugin.get(key)
-        except (KeyError, AnsibleError):
-            # Missing, expired, or corrupt (the plugin has removed it): list again.
+        except Exception:  # pylint: disable=broad-except
+            # Missing (KeyError), expired, corrupt (the plugin has removed it), or unreadable: list again.
             return None
         # Our own expiry, so that plugins whose timeout means something else (0 = forever) agree.
-        if not isinstance(entry, dict) or float(entry.get("expires_at") or 0) <= time.time():
+        try:
+            if not isinstance(entry, dict) or entry.get("format") != _FORMAT:
+                return None
+            if not float(entry["expires_at"]) > time.time():
+                return None
+            return Listing.from_dict(entry["listing"])
+        except (KeyError, TypeError, ValueError, AttributeError):
             return None
-        return entry
 
-    def _restrict(self, key: str) -> None:
-        # File-based plugins write 0640 files; ours hold an account's inventory: owner only.
-        # ansible-core may add its own marker to the prefix, so match on the key.
-        for path in glob.glob(os.path.join(glob.escape(self.connection), "*" + key)):
-            os.chmod(path, 0o600)
+    def _write(self, key: str, entry: dict) -> None:
+        if not self.file_based:
+            self.plugin.set(key, entry)
+            return
+        # ansible-core's own BaseFileCacheModule.set() renames its temporary file into place and then makes
+        # it 0644. The plugin as loaded may be a proxy that changes the key and encodes the value
+        # (ansible-core 2.19 and later) before it calls the real plugin's set(): replace that set(), on
+        # this instance only, with one that writes through a temporary file created 0600.
+        real = getattr(self.plugin, "__wrapped__", self.plugin)
+        real.set = functools.partial(_private_set, real)
+        self.plugin.set(key, entry)
+        self._sweep(exclude=os.path.basename(real._get_cache_file_name(key)))  # pylint: disable=protected-access
+
+    def _sweep(self, exclude: str) -> None:
+        """Remove our entries (and temporary files) nobody has refreshed for a long time."""
+        oldest = time.time() - max(SWEEP_AGE, float(self.timeout))
+        with contextlib.suppress(OSError):
+            for name in os.listdir(self.connection):
+                if name == exclude or not name.startswith((_PREFIX, _TMP_PREFIX)):
+                    continue
+                path = os.path.join(self.connection, name)
+                with contextlib.suppress(OSError):
+                    if os.stat(path).st_mtime < oldest:
+                        os.unlink(path)

@@ -26,7 +26,7 @@ from ansible.utils.plugin_docs import get_docstring
 from ansible_collections.snapfleet.digitalocean.plugins.doc_fragments import connection
 from ansible_collections.snapfleet.digitalocean.plugins.doc_fragments import query as query_fragment
 from ansible_collections.snapfleet.digitalocean.plugins.lookup import snapshots as lookup_plugin
-from ansible_collections.snapfleet.digitalocean.plugins.module_utils import query as q
+from ansible_collections.snapfleet.digitalocean.plugins.module_utils import options as q
 from ansible_collections.snapfleet.digitalocean.plugins.modules import snapshot_info
 from ansible_collections.snapfleet.digitalocean.plugins.plugin_utils import lookup_cache
 
@@ -102,6 +102,9 @@ def test_plugins_api_url_env_is_the_modules_fallback_variable():
     assert "E(%s)" % q.API_URL_ENV in " ".join(MODULE_CONNECTION["api_url"]["description"])
 
 
+OUR_ENV = set(q.TOKEN_ENV) | set(q.CONNECTION_ENV.values())
+
+
 def _module_env(name: str) -> t.List[str]:
     fallback = q.module_argument_spec()[name].get("fallback")
     return list(fallback[1]) if fallback else []
@@ -111,15 +114,19 @@ def _module_env(name: str) -> t.List[str]:
 def test_every_variable_the_lookup_reads_the_module_reads_too(name):
     lookup_env = [entry["name"] for entry in PLUGINS_CONNECTION[name].get("env", [])]
     assert sorted(lookup_env) == sorted(_module_env(name))
-    # And the module variant names each of them for the reader.
-    assert set(re.findall(r"E\(([A-Z_]+)\)", " ".join(MODULE_CONNECTION[name]["description"]))) == set(lookup_env)
+    # And the module variant names each of them for the reader (other variables, such as HTTPS_PROXY, may be
+    # named too: they are read by the HTTP stack, not by an option).
+    named = set(re.findall(r"E\(([A-Z_]+)\)", " ".join(MODULE_CONNECTION[name]["description"])))
+    assert named & OUR_ENV == set(lookup_env)
 
 
 def test_connection_variables_are_the_documented_ones():
     assert q.CONNECTION_ENV == {
         "api_url": "DIGITALOCEAN_API_URL", "timeout": "DIGITALOCEAN_TIMEOUT",
-        "validate_certs": "DIGITALOCEAN_VALIDATE_CERTS", "concurrency": "DIGITALOCEAN_CONCURRENCY",
-        "retries": "DIGITALOCEAN_RETRIES", "retry_max_wait": "DIGITALOCEAN_RETRY_MAX_WAIT"}
+        "validate_certs": "DIGITALOCEAN_VALIDATE_CERTS", "ca_path": "DIGITALOCEAN_CA_PATH",
+        "concurrency": "DIGITALOCEAN_CONCURRENCY", "rate_limit_per_minute": "DIGITALOCEAN_RATE_LIMIT_PER_MINUTE",
+        "retries": "DIGITALOCEAN_RETRIES", "retry_max_wait": "DIGITALOCEAN_RETRY_MAX_WAIT",
+        "total_max_wait": "DIGITALOCEAN_TOTAL_MAX_WAIT"}
     for name, variable in q.CONNECTION_ENV.items():
         assert _module_env(name) == [variable]
 
@@ -166,6 +173,7 @@ def test_lookup_documentation_is_the_spec_plus_its_own_options():
         assert _value(rendered[name]) == _spec_value(spec[name]), name
     # The lookup's own options, as its validator takes them (it drops defaults: set_options fills them).
     own = lookup_plugin._lookup_spec()  # pylint: disable=protected-access
+    assert set(own) == set(q.argument_spec()) | set(q.lookup_only_argument_spec())
     assert set(own) == set(rendered) - {"_terms"}
     for name in LOOKUP_ONLY - {"_terms"}:
         assert {k: v for k, v in _value(rendered[name]).items() if k != "default"} == _spec_value(own[name]), name

@@ -19,14 +19,17 @@ import io
 import json
 import os
 import stat
+import time
 import typing as t
 
 import pytest
+from ansible import template as ansible_template
 from ansible.errors import AnsibleLookupError
 from ansible.module_utils.testing import patch_module_args
+from ansible.parsing.dataloader import DataLoader
 from ansible.plugins.loader import lookup_loader
 
-from ansible_collections.snapfleet.digitalocean.plugins.module_utils import query as q
+from ansible_collections.snapfleet.digitalocean.plugins.module_utils import options as q
 from ansible_collections.snapfleet.digitalocean.plugins.modules import snapshot_info
 from ansible_collections.snapfleet.digitalocean.plugins.plugin_utils import lookup_cache
 from ansible_collections.snapfleet.digitalocean.tests.simulator import make_snapshots
@@ -44,7 +47,15 @@ def _isolated(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in list(os.environ):
         if name in q.TOKEN_ENV or name.startswith(("DIGITALOCEAN_", "SNAPFLEET_DIGITALOCEAN_")):
             monkeypatch.delenv(name)
-    lookup_cache._MEMO.clear()  # pylint: disable=protected-access
+    lookup_cache.reset()
+
+
+@pytest.fixture(autouse=True)
+def _private_locks(tmp_path: t.Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The locks of this test in its own directory (a run of Ansible keeps them in its temporary directory)."""
+    real = lookup_cache.lock_root
+    monkeypatch.setattr(lookup_cache, "lock_root", lambda: str(tmp_path / "locks"))
+    monkeypatch.setattr(lookup_cache, "_real_lock_root", real, raising=False)
 
 
 @pytest.fixture(name="sim")
@@ -56,6 +67,13 @@ def _lookup(terms: t.Optional[list] = None, variables: t.Optional[dict] = None, 
     plugin = lookup_loader.get(NAME)
     assert plugin is not None, "the lookup did not load"
     return plugin.run(terms or [], variables=variables if variables is not None else {}, **kwargs)
+
+
+def _render(template: str, variables: t.Optional[dict] = None) -> t.Any:
+    """Render ``template`` the way Ansible renders a task's argument: one rendering."""
+    if hasattr(ansible_template, "trust_as_template"):  # ansible-core 2.19 and later render trusted templates only
+        template = ansible_template.trust_as_template(template)
+    return ansible_template.Templar(loader=DataLoader(), variables=variables or {}).template(template)
 
 
 def _module(args: dict) -> dict:
@@ -110,7 +128,63 @@ def test_terms_are_snapshot_ids_kept_in_their_order(sim):
     ids = [SNAPSHOTS[30]["id"], SNAPSHOTS[2]["id"], SNAPSHOTS[51]["id"]]
     result = _lookup(ids, token=TOKEN, api_url=sim.url, fields=["id"])
     assert result == [{"id": i} for i in ids]
-    assert [r.path for r in sim.requests] == ["/v2/snapshots/" + i for i in ids]
+    # Fetched concurrently: the requests may arrive in any order.
+    assert sorted(r.path for r in sim.requests) == sorted("/v2/snapshots/" + i for i in ids)
+
+
+def test_a_list_variable_as_the_term_is_flattened(sim):
+    """query('...snapshots', my_ids) hands the lookup [[...]]: the ids, not the list's repr, are fetched."""
+    ids = [SNAPSHOTS[30]["id"], SNAPSHOTS[2]["id"], SNAPSHOTS[51]["id"]]
+    template = "{{ query('%s', my_ids, [[extra]], token='%s', api_url='%s', fields=['id']) }}" % (NAME, TOKEN, sim.url)
+    result = _render(template, {"my_ids": ids[:2], "extra": ids[2]})
+    assert result == [{"id": i} for i in ids]
+    assert sorted(r.path for r in sim.requests) == sorted("/v2/snapshots/" + i for i in ids)
+
+
+def test_terms_are_stripped_and_numbers_accepted(sim):
+    droplet = next(s for s in SNAPSHOTS if s["resource_type"] == "droplet")
+    result = _lookup([" %s " % droplet["id"], int(droplet["id"])], token=TOKEN, api_url=sim.url, fields=["id"])
+    assert result == [{"id": droplet["id"]}] * 2
+    assert [r.path for r in sim.requests] == ["/v2/snapshots/" + droplet["id"]] * 2
+
+
+@pytest.mark.parametrize("terms, message", [
+    ([" "], "a snapshot id given as a term must not be empty"),
+    ([{"id": "1"}], "snapshot ids given as terms must be strings or numbers, got a dictionary"),
+])
+def test_bad_terms_are_refused_before_any_request(sim, terms, message):
+    with pytest.raises(AnsibleLookupError) as caught:
+        _lookup(terms, token=TOKEN, api_url=sim.url)
+    assert str(caught.value) == message and sim.requests == []
+
+
+def test_several_ids_are_fetched_with_get_snapshots(sim, monkeypatch):
+    from ansible_collections.snapfleet.digitalocean.plugins.module_utils import client as api  # pylint: disable=import-outside-toplevel
+    calls: t.List[list] = []
+    real = api.Client.get_snapshots
+
+    def spy(self: t.Any, ids: t.Sequence[str]) -> t.List[dict]:
+        calls.append(list(ids))
+        return real(self, ids)
+
+    monkeypatch.setattr(api.Client, "get_snapshots", spy)
+    ids = [s["id"] for s in SNAPSHOTS[:6]]
+    assert [s["id"] for s in _lookup(ids, token=TOKEN, api_url=sim.url)] == ids
+    assert calls == [ids]
+
+
+@pytest.mark.parametrize("kind", ["droplet", "volume"])
+def test_resource_type_filters_snapshots_asked_for_by_id(sim, kind):
+    droplet = next(s for s in SNAPSHOTS if s["resource_type"] == "droplet")
+    volume = next(s for s in SNAPSHOTS if s["resource_type"] == "volume")
+    wanted = droplet if kind == "droplet" else volume
+    result = _lookup([droplet["id"], volume["id"]], token=TOKEN, api_url=sim.url, resource_type=kind, fields=["id"])
+    assert result == [{"id": wanted["id"]}]
+    # The module, by snapshot_id: the same rule.
+    for snapshot in (droplet, volume):
+        module = _module({"token": TOKEN, "api_url": sim.url, "snapshot_id": " %s " % snapshot["id"],
+                          "resource_type": kind, "fields": ["id"]})
+        assert module["snapshots"] == ([{"id": snapshot["id"]}] if snapshot is wanted else []), module
 
 
 def test_group_by_comes_back_as_one_dictionary(sim):
@@ -139,7 +213,6 @@ def test_token_env_priority_matches_the_modules(sim, monkeypatch):
     # The strongest variable set wins, even when it is the wrong one.
     monkeypatch.setenv("DIGITALOCEAN_ACCESS_TOKEN", "stronger-wrong-token")
     monkeypatch.setenv("OAUTH_TOKEN", TOKEN)
-    lookup_cache._MEMO.clear()  # pylint: disable=protected-access
     with pytest.raises(AnsibleLookupError) as caught:
         _lookup(limit=1)
     module = _module({"limit": 1})
@@ -150,19 +223,61 @@ def test_token_env_priority_matches_the_modules(sim, monkeypatch):
 
 # -- the memo and the cache -----------------------------------------------------------------------------------
 
-def test_five_identical_calls_list_once(make_sim):
+def test_five_uses_in_one_rendering_list_once(make_sim):
     sim = make_sim(snapshots=make_snapshots(count=450, seed=3))
-    results = [_lookup(token=TOKEN, api_url=sim.url, fields=["id"]) for _index in range(5)]
-    assert all(r == results[0] for r in results) and len(results[0]) == 450
+    call = "query('%s', token='%s', api_url='%s', fields=['id'])" % (NAME, TOKEN, sim.url)
+    result = _render("{{ [%s] }}" % ", ".join([call] * 5))
+    assert len(result) == 5 and all(r == result[0] for r in result) and len(result[0]) == 450
     assert len(sim.requests) == _pages(450)
 
 
-def test_different_filters_share_one_listing_but_different_queries_do_not(sim):
-    _lookup(token=TOKEN, api_url=sim.url, region="fra1")
-    _lookup(token=TOKEN, api_url=sim.url, sort_by="name", limit=2)
-    assert len(sim.requests) == 1
-    _lookup(token=TOKEN, api_url=sim.url, resource_type="droplet")
+def test_each_rendering_reads_again_so_until_sees_a_new_snapshot(make_sim):
+    """An ``until:`` retry is a new rendering: it must not be answered from the last one's memo."""
+    sim = make_sim(snapshots=SNAPSHOTS)
+    template = "{{ query('%s', token='%s', api_url='%s', name='fresh-*') | length }}" % (NAME, TOKEN, sim.url)
+    assert int(_render(template)) == 0
+    sim.create(name="fresh-1")
+    assert int(_render(template)) == 1
     assert len(sim.requests) == 2
+
+
+def test_calls_outside_a_rendering_are_never_memoized(sim):
+    for _index in range(3):
+        _lookup(token=TOKEN, api_url=sim.url)
+    assert len(sim.requests) == 3
+
+
+def test_different_filters_share_one_listing_but_different_queries_do_not(sim):
+    base = "query('%s', token='%s', api_url='%s'" % (NAME, TOKEN, sim.url)
+    _render("{{ [%s, region='fra1'), %s, sort_by='name', limit=2)] }}" % (base, base))
+    assert len(sim.requests) == 1
+    _render("{{ [%s, region='fra1'), %s, resource_type='droplet')] }}" % (base, base))
+    assert len(sim.requests) == 3
+
+
+def test_clients_are_reused_across_renderings_and_kept_per_configuration(sim, monkeypatch):
+    built: t.List[dict] = []
+    real = q.make_client
+
+    def counting(params: dict) -> t.Any:
+        built.append(params)
+        return real(params)
+
+    monkeypatch.setattr(q, "make_client", counting)
+    for _index in range(3):
+        _lookup(token=TOKEN, api_url=sim.url, limit=1)
+    assert len(built) == 1 and len(sim.requests) == 3  # one client (its connections), three readings
+    _lookup(token=TOKEN, api_url=sim.url, timeout=7)
+    assert len(built) == 2
+    digests = list(lookup_cache._CLIENTS)  # pylint: disable=protected-access
+    assert len(digests) == 2 and all(TOKEN not in d for d in digests)
+
+
+def test_client_key_depends_on_the_token_without_holding_it():
+    first = lookup_cache.client_key({"token": TOKEN, "api_url": "https://x"})
+    assert first == lookup_cache.client_key({"api_url": "https://x", "token": TOKEN})
+    assert first != lookup_cache.client_key({"token": TOKEN + "x", "api_url": "https://x"})
+    assert TOKEN not in first
 
 
 def _mode(path: str) -> int:
@@ -214,18 +329,125 @@ def test_cache_files_are_readable_by_their_owner_alone(sim, tmp_path):
     connection = str(tmp_path / "cache")
     _cached(sim, connection)
     modes = {os.path.basename(path): _mode(path) for path in _files(connection)}
-    assert len(modes) == 2  # the entry and its lock
+    assert len(modes) == 1  # the entry; its lock lives in the run's temporary directory
     assert set(modes.values()) == {0o600}, modes
 
 
-def test_cache_is_per_token(sim, tmp_path, make_sim):
-    other = make_sim(snapshots=SNAPSHOTS[:5], token="another-token-abcdef")
+def test_cache_entries_are_never_readable_by_others_not_even_for_a_moment(sim, tmp_path, monkeypatch):
+    """Every mode an entry file ever has, from its creation to its last chmod, is owner-only."""
+    connection = tmp_path / "cache"
+    seen: t.List[t.Tuple[str, str, int]] = []
+    real = {name: getattr(os, name) for name in ("chmod", "rename", "replace")}
+
+    def watch(name: str) -> t.Callable[..., t.Any]:
+        def call(*args: t.Any, **kwargs: t.Any) -> t.Any:
+            result = real[name](*args, **kwargs)
+            path = str(args[1] if name in ("rename", "replace") else args[0])
+            if path.startswith(str(connection)) and os.path.isfile(path):
+                seen.append((name, os.path.basename(path), _mode(path)))
+            return result
+        return call
+
+    for name in real:
+        monkeypatch.setattr(os, name, watch(name))
+    _cached(sim, str(connection))
+    assert seen, "no entry was written"
+    assert all(mode & 0o077 == 0 for _name, _path, mode in seen), seen
+
+
+def test_lock_files_live_in_the_runs_private_temporary_directory():
+    from ansible import constants as C  # pylint: disable=import-outside-toplevel
+    real = lookup_cache._real_lock_root  # pylint: disable=protected-access,no-member
+    assert os.path.dirname(real()) == C.DEFAULT_LOCAL_TMP
+
+
+def test_a_cache_that_is_not_a_directory_touches_no_file(sim, tmp_path, monkeypatch):
+    """With Redis or memcached, cache_connection is host:port: never a directory of the working directory."""
+    workdir = tmp_path / "workdir"
+    workdir.mkdir()
+    monkeypatch.chdir(workdir)
+    options = dict(token=TOKEN, api_url=sim.url, cache=True, cache_plugin="ansible.builtin.memory",
+                   cache_connection="localhost:6379:0")
+    # ansible.builtin.memory shares nothing (documented); it stands here for any cache plugin that is not file-based.
+    assert len(_lookup(**options)) == len(SNAPSHOTS)
+    assert len(_lookup(**options)) == len(SNAPSHOTS)
+    assert os.listdir(str(workdir)) == [], os.listdir(str(workdir))
+    assert not os.path.exists(os.path.expanduser("~/localhost:6379:0"))
+
+
+def _entry_path(connection: str) -> str:
+    entries = [name for name in os.listdir(connection) if name.startswith("snapfleet_snapshots_")]
+    assert len(entries) == 1, entries
+    return os.path.join(connection, entries[0])
+
+
+@pytest.mark.parametrize("content", [
+    b"{not json",
+    b"",
+    b'{"expires_at": 99999999999, "listing": {"snapshots": [], "total": 0, "links": {}}}',  # an older release's entry
+    b'{"__payload__": "{\\"format\\": 2, \\"expires_at\\": \\"soon\\", \\"listing\\": []}"}',
+    b'{"__payload__": "[1, 2]"}',
+    b'{"format": 2, "expires_at": 99999999999, "listing": {"snapshots": "x"}}',
+    b"[]",
+])
+def test_a_corrupt_or_old_entry_means_list_again(sim, tmp_path, content):
     connection = str(tmp_path / "cache")
-    _lookup(token=TOKEN, api_url=sim.url, cache=True, cache_connection=connection)
-    lookup_cache._MEMO.clear()  # pylint: disable=protected-access
-    # Same URL scheme, another account: never served the first account's listing.
-    result = _lookup(token="another-token-abcdef", api_url=other.url, cache=True, cache_connection=connection)
-    assert len(result) == 5 and len(other.requests) == 1
+    options = dict(token=TOKEN, api_url=sim.url, cache=True, cache_connection=connection)
+    _lookup(**options)
+    with open(_entry_path(connection), "wb") as handle:
+        handle.write(content)
+    result = _lookup(**options)
+    assert [s["id"] for s in result] == [s["id"] for s in SNAPSHOTS]
+    assert len(sim.requests) == 2
+    # And the entry written again is good: the third call reads it.
+    assert len(_lookup(**options)) == len(SNAPSHOTS) and len(sim.requests) == 2
+
+
+def test_waiting_on_a_lock_has_a_bound(sim, tmp_path, monkeypatch):
+    import fcntl  # pylint: disable=import-outside-toplevel
+    locks = tmp_path / "locks"
+    monkeypatch.setattr(lookup_cache, "lock_root", lambda: str(locks))
+    options = dict(token=TOKEN, api_url=sim.url, cache=True, cache_connection=str(tmp_path / "cache"))
+    _lookup(**options)
+    (lock,) = list(locks.iterdir())
+    with open(lock, "rb") as holder:
+        fcntl.flock(holder.fileno(), fcntl.LOCK_EX)  # another fork lists, and does not finish
+        # total_max_wait bounds the wait; then this call goes on without the lock (the entry answers it).
+        result = _lookup(total_max_wait=0.3, **options)
+    assert len(result) == len(SNAPSHOTS) and len(sim.requests) == 1
+
+
+def test_expired_entries_and_leftovers_are_swept(sim, tmp_path):
+    connection = tmp_path / "cache"
+    connection.mkdir(mode=0o700)
+    old = time.time() - 3 * 86400
+    for name in ("snapfleet_snapshots_s1_" + "0" * 64, "snapfleet_snapshots_" + "1" * 64, ".snapfleet_tmp_abc"):
+        (connection / name).write_text("{}")
+        os.utime(connection / name, (old, old))
+    (connection / "someone-elses-file").write_text("{}")
+    os.utime(connection / "someone-elses-file", (old, old))
+    fresh = connection / ("snapfleet_snapshots_" + "2" * 64)
+    fresh.write_text("{}")
+    _lookup(token=TOKEN, api_url=sim.url, cache=True, cache_connection=str(connection))
+    left = sorted(p.name for p in connection.iterdir())
+    assert "someone-elses-file" in left and fresh.name in left
+    assert not any(name.endswith(("0" * 64, "1" * 64)) or name.startswith(".snapfleet_tmp_") for name in left), left
+    assert len(left) == 3  # those two and the new entry
+
+
+def test_cache_is_per_token(tmp_path, make_sim):
+    """Two tokens, one URL: the second token is never served the first one's listing."""
+    sim = make_sim(snapshots=SNAPSHOTS, read_only_tokens=["reader-token-abcdef"])
+    connection = str(tmp_path / "cache")
+    options = dict(api_url=sim.url, cache=True, cache_connection=connection)
+    _lookup(token=TOKEN, **options)
+    assert len(sim.requests) == 1
+    _lookup(token="reader-token-abcdef", **options)
+    assert len(sim.requests) == 2
+    # And a token the API refuses gets the API's refusal, not a cached listing.
+    with pytest.raises(AnsibleLookupError) as caught:
+        _lookup(token="wrong-token-abcdef", **options)
+    assert "HTTP 401" in str(caught.value)
 
 
 # -- same errors as the module ------------------------------------------------------------------------------
@@ -249,6 +471,17 @@ BAD = [
     {"limit": 0},
     {"fields": ["id", "nope"]},
     {"concurrency": 0},
+    {"concurrency": "abc"},
+    {"rate_limit_per_minute": 0},
+    {"total_max_wait": -1},
+    {"total_max_wait": "long"},
+    {"consistency": "best"},
+    {"snapshot_id": "1", "page": 2},
+    {"resource_id": VOLUME, "page": 2},
+    {"created_before": "1000000d"},
+    {"created_after": "20240501"},
+    {"created_after": "2024-05-01T12:00:00+0000"},
+    {"validate_certs": "maybe"},
 ]
 
 
@@ -312,3 +545,89 @@ def test_an_existing_cache_directory_keeps_its_mode(sim, tmp_path):
     os.chmod(shared, 0o755)
     _lookup(token=TOKEN, api_url=sim.url, cache=True, cache_connection=str(shared))
     assert _mode(str(shared)) == 0o755
+
+
+# -- the same words from every source ----------------------------------------------------------------------
+
+SOURCES_BAD = [("concurrency", "abc"), ("retries", "x"), ("timeout", "soon"), ("validate_certs", "maybe"),
+               ("rate_limit_per_minute", "many"), ("total_max_wait", "long"), ("retry_max_wait", "1,5")]
+
+
+@pytest.mark.parametrize("option, bad", SOURCES_BAD)
+def test_a_bad_value_gets_the_same_words_from_every_source(sim, monkeypatch, option, bad):
+    """DIGITALOCEAN_CONCURRENCY=abc, digitalocean_retries: x and the option itself: one message, both plugins."""
+    variable = q.CONNECTION_ENV[option]
+    base = {"token": TOKEN, "api_url": sim.url}
+    expected = _module(dict(base, **{option: bad}))["msg"]
+    assert option in expected
+    with pytest.raises(AnsibleLookupError) as given:
+        _lookup(**dict(base, **{option: bad}))
+    with pytest.raises(AnsibleLookupError) as from_var:
+        _lookup(variables={"digitalocean_" + option: bad}, **base)
+    monkeypatch.setenv(variable, bad)
+    from_env_module = _module(base)["msg"]
+    with pytest.raises(AnsibleLookupError) as from_env:
+        _lookup(**base)
+    assert [str(given.value), str(from_var.value), from_env_module, str(from_env.value)] == [expected] * 4
+    assert sim.requests == []
+
+
+def test_a_variable_beats_the_environment_and_an_option_beats_both(sim, monkeypatch):
+    monkeypatch.setenv("DIGITALOCEAN_CONCURRENCY", "abc")  # bad, but never read: the variable wins
+    assert len(_lookup(variables={"digitalocean_concurrency": "2"}, token=TOKEN, api_url=sim.url, limit=1)) == 1
+    monkeypatch.delenv("DIGITALOCEAN_CONCURRENCY")
+    monkeypatch.setenv("DIGITALOCEAN_RETRIES", "1")
+    with pytest.raises(AnsibleLookupError) as caught:
+        _lookup(variables={"digitalocean_retries": "x"}, token=TOKEN, api_url=sim.url)
+    assert "retries" in str(caught.value)
+    assert len(_lookup(variables={"digitalocean_retries": "x"}, token=TOKEN, api_url=sim.url, retries=0, limit=1)) == 1
+
+
+def test_new_connection_options_come_from_variables_and_the_environment(sim, monkeypatch):
+    seen: t.List[dict] = []
+    real = q.client_arguments
+
+    def spy(params: dict) -> dict:
+        arguments = real(params)
+        seen.append(arguments)
+        return arguments
+
+    monkeypatch.setattr(q, "client_arguments", spy)
+    monkeypatch.setenv("DIGITALOCEAN_RATE_LIMIT_PER_MINUTE", "120")
+    monkeypatch.setenv("DIGITALOCEAN_CA_PATH", "/nonexistent/ca.pem")
+    _lookup(variables={"digitalocean_total_max_wait": "45"}, token=TOKEN, api_url=sim.url, limit=1)
+    assert (seen[-1]["rate_limit_per_minute"], seen[-1]["ca_path"], seen[-1]["total_max_wait"]) == (
+        120, "/nonexistent/ca.pem", 45.0)
+
+
+# -- validate_certs: false ----------------------------------------------------------------------------------
+
+def _closed_https_url() -> str:
+    import socket  # pylint: disable=import-outside-toplevel
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    sock.close()
+    return "https://127.0.0.1:%d" % port
+
+
+def test_no_verification_gives_one_warning_per_task(monkeypatch):
+    """One Ansible warning per module run and per lookup call (in this process the module's goes to Display too)."""
+    from ansible.utils.display import Display  # pylint: disable=import-outside-toplevel
+    warned: t.List[str] = []
+    monkeypatch.setattr(Display, "warning", lambda self, msg, *a, **k: warned.append(msg))
+    url = _closed_https_url()
+    args = {"token": TOKEN, "api_url": url, "validate_certs": False, "retries": 0}
+    module = _module(args)
+    assert module["failed"] is True
+    assert warned == [q.INSECURE_WARNING % url]
+    warned.clear()
+    with pytest.raises(AnsibleLookupError):
+        _lookup(**args)
+    assert warned == [q.INSECURE_WARNING % url]
+    # Verification on: no warning.
+    warned.clear()
+    with pytest.raises(AnsibleLookupError):
+        _lookup(**dict(args, validate_certs=True))
+    _module(dict(args, validate_certs=True))
+    assert warned == []

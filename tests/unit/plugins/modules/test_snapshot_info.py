@@ -21,9 +21,9 @@ import typing as t
 import pytest
 from ansible.module_utils.testing import patch_module_args
 
-from ansible_collections.snapfleet.digitalocean.plugins.module_utils import query as q
+from ansible_collections.snapfleet.digitalocean.plugins.module_utils import options as q
 from ansible_collections.snapfleet.digitalocean.plugins.modules import snapshot_info
-from ansible_collections.snapfleet.digitalocean.tests.simulator import Fault, Mutation, make_snapshots
+from ansible_collections.snapfleet.digitalocean.tests.simulator import Fault, make_snapshots
 from ansible_collections.snapfleet.digitalocean.tests.unit.plugins.helpers import TOKEN
 
 SNAPSHOTS = make_snapshots(count=45, seed=51, volumes=2, droplets=3)
@@ -121,11 +121,12 @@ def test_transport_error_result():
 
 
 def test_incomplete_listing_result(make_sim):
-    sim = make_sim(snapshots=SNAPSHOTS, mutation=Mutation(every=1, create=1, delete=0))
-    result, _raw = _run({"token": TOKEN, "api_url": sim.url, "per_page": 10})
-    assert result["failed"] is True
-    assert result["error"] == {"path": "/v2/snapshots", "reads": 4}
-    assert "no partial list is returned" in result["msg"]
+    """consistency: strict with an account that changes between every two reads fails, and returns no list."""
+    sim = make_sim(snapshots=SNAPSHOTS)
+    sim.after_list_pages(1, lambda s: s.rotate(), every=1, times=None)
+    result, _raw = _run({"token": TOKEN, "api_url": sim.url, "per_page": 10, "consistency": "strict"})
+    assert result["failed"] is True, result
+    assert result["error"]["path"] == "/v2/snapshots" and result["error"]["reads"] >= 2
     assert "snapshots" not in result
 
 
