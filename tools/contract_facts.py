@@ -30,11 +30,20 @@ HEADER = """\
 """
 
 
-def facts(node: t.Any, key: t.Optional[str] = None) -> t.Any:
-    """Return ``node`` without prose keys. A schema property named like a prose key is kept."""
+def facts(node: t.Any, key: t.Optional[str] = None, parent: t.Optional[str] = None) -> t.Any:
+    """Return ``node`` without prose keys.
+
+    A schema property named like a prose key is kept. A response object's
+    ``description`` is required by OpenAPI 3.0, so it stays, emptied: the
+    document remains valid for openapi-core and Prism.
+    """
     if isinstance(node, dict):
-        inside_properties = key == "properties"
-        return {k: facts(v, k) for k, v in node.items() if inside_properties or k not in PROSE}
+        if key == "properties":
+            return {k: facts(v, k, key) for k, v in node.items()}
+        result = {k: facts(v, k, key) for k, v in node.items() if k not in PROSE}
+        if parent == "responses" and "description" in node:
+            result = {"description": "", **result}
+        return result
     if isinstance(node, list):
         return [facts(v) for v in node]
     return node
