@@ -3,79 +3,647 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
-"""Listing strategies and the consistency rule: pure logic over a ``read_page(number) -> Page`` callable.
+"""Reading a whole listing page by page while the account may change: the listing guarantee.
 
-No HTTP here: the client hands in a thread-safe ``read_page`` that raises the
-collection's errors. (First cut: today's algorithm, moved out of client.py.)
+Pure logic over a thread-safe ``read_page(number) -> Page`` callable (the client
+supplies it and it raises the collection's errors); no HTTP here.
+
+The guarantee (``consistency: standard``)
+-----------------------------------------
+Every snapshot that exists for the whole listing appears exactly once; no
+snapshot appears twice; one created or deleted meanwhile may or may not appear.
+It holds, without failing, while snapshots are only created (at the end or
+anywhere) or only deleted (anywhere), however many.
+
+Cost, exactly: a quiet listing of ``T`` snapshots costs ``n = max(1, ceil(T / per_page))``
+requests (page 1, then pages 2..n concurrently). While the account changes it
+costs at most ``2 * N + 4`` requests, ``N`` being the page count of the largest
+``meta.total`` any page reported (page 1 read up to 3 times counts in it); past
+that bound it raises IncompleteListingError saying the account kept changing
+faster than it could be read. A ``meta.total`` implying more than ``max_pages``
+pages (default 5000, the API's hourly request budget) is refused before any
+further request.
+
+Why it works
+------------
+Model: the API lists snapshots in one order that creations and deletions never
+reorder (a creation inserts, a deletion removes); page ``j`` answers positions
+``(j-1)*p .. j*p-1`` of the list as it is at the moment it is served, and
+``meta.total`` as of that moment. A snapshot ``s`` that exists throughout has a
+position ``pos(t)``.
+
+*Only deletions* (or *only creations*): ``meta.total`` is then a clock: two
+answers with the same total saw the same list, and between two answers whose
+totals are ``T < T'``, ``s`` moved by ``pos(T') - pos(T)`` in ``[0, T' - T]`` (under
+deletions the later answer has the smaller total and ``s`` moved back at most by
+the number deleted; under creations the later answer has the larger total and
+``s`` moved forward at most by the number created). ``s`` is missed exactly when
+its trajectory avoids every page read: at every read of page ``j`` at total
+``T``, ``pos(T)`` lies outside page ``j``.
+
+The check (``_Coverage``): over the distinct totals ``v_1 < ... < v_m`` of the
+reads, compute the positions an unseen survivor could hold, ``S_1 = [0, v_1)``
+minus the pages read at ``v_1``, ``S_{i+1} = (S_i + [0, v_{i+1} - v_i]) ∩ [0, v_{i+1})``
+minus the pages read at ``v_{i+1}`` (unions of intervals). If ``S_m`` is empty,
+no such trajectory exists: every survivor was read. This holds for any order
+in which concurrent pages were served. With one read per page it reduces to
+the rule "a survivor can be missed only at a boundary k|k+1 where page k
+reported a LARGER total than page k+1" (let ``g(j)`` be the page of ``s`` when page
+``j`` was read, minus ``j``: ``g(1) >= 0``, ``g(n) <= 0`` when page n covers the end;
+if ``g`` never hits 0 there is k with ``g(k) > 0 > g(k+1)``: ``s`` crossed the boundary
+backwards between the reads, which under monotone change needs ``T_k > T_{k+1}``).
+Every other boundary can only show a snapshot twice, which the merge removes.
+
+Repair: when ``S_m`` is not empty, a backward pass gives the positions on escaping
+trajectories at every total. Under deletions (later rounds report smaller
+totals) the escaped snapshots are, now, at or before their positions at the
+smallest total; under creations at or after their positions at the largest; the
+next round re-reads those pages, widened by the drift the last round showed,
+in the order that is safe for that direction (descending page numbers under
+deletions, ascending under creations), then checks again. The end is just more
+positions: while the largest total says there are more snapshots than the
+pages read hold, the pages beyond are read. Once a round is served without
+changes, the check passes, so a stream of changes that pauses ends the listing.
+
+Merge: every read is a window of one order (existing snapshots never change
+their relative order), so a topological merge of all the reads gives the API's
+order; duplicates are removed keeping the copy read last.
+
+The blind spot of ``standard``: ``meta.total`` is the only clock. A snapshot can be
+missed only when, between two of the page reads, its place in the list moved by
+more than ``meta.total`` did, or against it: creations and deletions that cancel
+out in ``meta.total``, wholly or partly, e.g. a rotation (the oldest snapshot
+deleted after page 1 was served and a new one created at the end: every later
+snapshot slides back one place, ``meta.total`` stays the same, and the one that
+slid from page 2 onto page 1 is never read). ``consistency: strict`` reads the
+whole listing (each read under the standard rule) until two reads in a row
+give the same ids in the same order, at most 5 reads (so at least ``2 * n``
+requests), and otherwise fails saying the account kept changing. What it
+returns was read in full by two reads in a row, so it is a subset of the
+account as it was between them; a snapshot that existed throughout both is
+missing only if the blind spot hit it in both.
 """
 
 from __future__ import annotations
 
+import bisect
+import heapq
 import math
+import threading
 import typing as t
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 
 from .contract import Listing
-from .errors import IncompleteListingError
+from .errors import APIError, IncompleteListingError
 
-# How many times a listing is read again from the start when pages disagree.
-DEFAULT_LISTING_READS = 4
+STANDARD = "standard"
+STRICT = "strict"
+CONSISTENCIES = (STANDARD, STRICT)
+
+# The most pages one listing may read: the API's hourly request budget (5,000 a token).
+DEFAULT_MAX_PAGES = 5000
+# standard: requests beyond 2 * N, N the pages of the largest total seen.
+EXTRA_REQUESTS = 4
+# strict: whole reads before giving up.
+STRICT_READS = 5
+# Page 1 contradicting its own meta.total is read at most this many times.
+FIRST_PAGE_READS = 3
+
+Interval = t.Tuple[int, int]  # [start, end) of positions
 
 
 class Page:
-    """One page as the API answered it: its number, snapshots, ``meta.total`` then, and ``links``."""
+    """One list answer: its page number, snapshots, ``meta.total`` as of then, ``links`` and the attempts it took."""
 
-    __slots__ = ("number", "snapshots", "total", "links")
+    __slots__ = ("number", "snapshots", "total", "links", "attempts")
 
-    def __init__(self, number: int, snapshots: t.List[dict], total: int, links: t.Optional[dict] = None) -> None:
+    def __init__(self, number: int, snapshots: t.List[dict], total: int, links: t.Optional[dict] = None,
+                 attempts: int = 1) -> None:
         self.number = number
         self.snapshots = snapshots
         self.total = total
-        self.links = links or {}
+        self.links = links if links is not None else {}
+        self.attempts = attempts
+
+
+def pages_for(total: int, per_page: int) -> int:
+    """How many pages hold ``total`` snapshots (at least 1: an empty listing still has page 1)."""
+    return max(1, -(-total // per_page))
 
 
 def read_listing(read_page: t.Callable[[int], Page], per_page: int, concurrency: int,
-                 consistency: str = "standard", shown_path: str = "",
-                 max_pages: t.Optional[int] = None) -> Listing:
-    """Read every page of a listing and return it whole, or raise IncompleteListingError."""
-    problem = ""
-    for _read in range(DEFAULT_LISTING_READS):
-        first = read_page(1)
-        if len(first.snapshots) != min(per_page, first.total):
-            problem = "page 1 had %d snapshots for a total of %d" % (len(first.snapshots), first.total)
-            continue
-        numbers = list(range(2, max(1, math.ceil(first.total / per_page)) + 1))
-        snapshots, problem = _assemble([first] + _read_pages(read_page, numbers, concurrency), per_page)
-        if not problem:
-            return Listing(snapshots, first.total, {})
-    raise IncompleteListingError(shown_path, DEFAULT_LISTING_READS, problem)
+                 consistency: str = STANDARD, shown_path: str = "", max_pages: t.Optional[int] = None) -> Listing:
+    """Read a whole listing with the listing guarantee above and return it in the API's order.
+
+    ``read_page`` must be thread-safe; pages run on a pool of ``concurrency`` threads,
+    never more than ``concurrency`` submitted at once. Raises what ``read_page`` raises,
+    APIError when the answers break the contract (page 1 ignoring ``per_page``, a
+    ``meta.total`` beyond ``max_pages`` pages), IncompleteListingError when the
+    account kept changing faster than it could be read.
+    """
+    if consistency not in CONSISTENCIES:
+        raise ValueError("consistency must be one of %s, not %r" % (", ".join(CONSISTENCIES), consistency))
+    if per_page < 1:
+        raise ValueError("per_page must be at least 1")
+    cap = DEFAULT_MAX_PAGES if max_pages is None else max(1, int(max_pages))
+    pool = _make_pool(max(1, int(concurrency)))
+    try:
+        if consistency == STRICT:
+            return _read_strict(read_page, per_page, pool, shown_path, cap)
+        return _Reader(read_page, per_page, pool, shown_path, cap).run()
+    finally:
+        pool.close()
 
 
-def _read_pages(read_page: t.Callable[[int], Page], numbers: t.List[int], concurrency: int) -> t.List[Page]:
-    if not numbers:
-        return []
-    if concurrency <= 1 or len(numbers) == 1:
-        return [read_page(n) for n in numbers]
-    with ThreadPoolExecutor(max_workers=min(concurrency, len(numbers)), thread_name_prefix="snapfleet-page") as pool:
-        return list(pool.map(read_page, numbers))
+def _read_strict(read_page: t.Callable[[int], Page], per_page: int, pool: "_Pool", shown_path: str,
+                 cap: int) -> Listing:
+    previous: t.Optional[t.List[str]] = None
+    sizes = []
+    for _read in range(STRICT_READS):
+        listing = _Reader(read_page, per_page, pool, shown_path, cap).run()
+        ids = [item["id"] for item in listing.snapshots]
+        if ids == previous:
+            return listing
+        previous = ids
+        sizes.append(len(ids))
+    raise IncompleteListingError(
+        shown_path, STRICT_READS,
+        "consistency strict: no two whole reads in a row gave the same snapshots (%s snapshots): "
+        "the account kept changing while it was read" % ", ".join(map(str, sizes)))
 
 
-def _assemble(pages: t.List[Page], per_page: int) -> t.Tuple[t.List[dict], str]:
-    total = pages[0].total
-    totals = sorted({p.total for p in pages})
-    if len(totals) > 1:
-        return [], "meta.total changed from %d to %s while pages were read" % (total, ", ".join(map(str, totals)))
-    expected_last = total - per_page * (len(pages) - 1)
-    for number, page in enumerate(pages, start=1):
-        want = per_page if number < len(pages) else expected_last
-        if len(page.snapshots) != max(want, 0):
-            return [], "page %d had %d snapshots, expected %d" % (number, len(page.snapshots), max(want, 0))
-    seen: t.Set[str] = set()
+# -- running pages concurrently -----------------------------------------------------------------------------------
+
+class _Pool:
+    """Runs page reads on threads; replaceable in tests (``_make_pool``) to choose the order pages are served."""
+
+    def __init__(self, workers: int) -> None:
+        self.workers = workers
+        self._executor: t.Optional[ThreadPoolExecutor] = None
+
+    def submit(self, function: t.Callable[[int], Page], number: int) -> "Future[Page]":
+        if self._executor is None:
+            self._executor = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="snapfleet-page")
+        return self._executor.submit(function, number)
+
+    def wait_any(self, pending: t.Set["Future[Page]"]) -> t.Set["Future[Page]"]:
+        done, _rest = wait(pending, return_when=FIRST_COMPLETED)
+        return done
+
+    def close(self) -> None:
+        if self._executor is not None:
+            self._executor.shutdown(wait=True)
+
+
+def _make_pool(workers: int) -> _Pool:
+    return _Pool(workers)
+
+
+class _Read:
+    __slots__ = ("number", "total", "snapshots", "attempts", "seq", "round", "valid")
+
+    def __init__(self, page: Page, number: int, seq: int, round_: int, valid: bool) -> None:
+        self.number = number
+        self.total = page.total
+        self.snapshots = page.snapshots
+        self.attempts = page.attempts
+        self.seq = seq
+        self.round = round_
+        self.valid = valid
+
+
+class _Reader:
+    """One standard read of a whole listing."""
+
+    def __init__(self, read_page: t.Callable[[int], Page], per_page: int, pool: _Pool, shown_path: str,
+                 cap: int) -> None:
+        self.read_page = read_page
+        self.per_page = per_page
+        self.pool = pool
+        self.shown_path = shown_path
+        self.cap = cap
+        self.reads: t.List[_Read] = []
+        self.requests = 0
+        self.rounds = 0
+        self._seq = 0
+        self._lock = threading.Lock()
+        self._invalid: t.Dict[int, t.Tuple[int, int]] = {}  # page -> (total, length) of its last bad answer
+        self._retry: t.Set[int] = set()
+
+    # -- the plan ---------------------------------------------------------------------------------
+
+    def run(self) -> Listing:
+        first = self._first_page()
+        self._check_size(first.total, first.number)
+        n = pages_for(first.total, self.per_page)
+        self._round(list(range(2, n + 1)))
+        while True:
+            coverage = _Coverage(self.reads, self.per_page)
+            if coverage.complete and not self._retry:
+                return self._merge()
+            wanted = self._targets(coverage) | self._retry
+            self._retry = set()
+            pages = pages_for(self.max_total, self.per_page)
+            budget = 2 * pages + EXTRA_REQUESTS
+            # The listing more than doubled while it was read: it grows faster than pages can be read.
+            if self.requests + len(wanted) > budget or pages > 2 * n + EXTRA_REQUESTS:
+                raise IncompleteListingError(self.shown_path, self.requests, self._too_fast(budget))
+            self._check_size(self.max_total, max(wanted))
+            descending = self._direction() == "deletions"
+            self._round(sorted(wanted, reverse=descending))
+
+    @property
+    def max_total(self) -> int:
+        return max(read.total for read in self.reads)
+
+    def _first_page(self) -> _Read:
+        last: t.Optional[t.Tuple[int, int]] = None
+        for _try in range(FIRST_PAGE_READS):
+            read = self._record(self._fetch(1), 1)
+            if read.valid:
+                return read
+            shape = (read.total, len(read.snapshots))
+            if shape == last:
+                # The same contradiction twice with the total stable: the API, not a change.
+                raise self._contract_error(1, read)
+            last = shape
+        raise IncompleteListingError(self.shown_path, self.requests,
+                                     "page 1 contradicted its own meta.total in %d reads, each time differently"
+                                     % FIRST_PAGE_READS)
+
+    def _targets(self, coverage: "_Coverage") -> t.Set[int]:
+        """The pages where survivors not yet read can be now, widened by the drift the last round showed."""
+        direction = self._direction()
+        last = [read for read in self.reads if read.round == self.rounds] or self.reads
+        span = max(read.total for read in last) - min(read.total for read in last)
+        # Changes seen per request in the last round, times the requests of the next: how far things may move meanwhile.
+        rate = span / max(1, len(last))
+        intervals: t.List[Interval] = []
+        if direction in ("deletions", "both"):
+            intervals += coverage.escapes_at_smallest()
+        if direction in ("creations", "both"):
+            intervals += coverage.escapes_at_largest()
+        pages = _pages_of(intervals, self.per_page)
+        drift = int(math.ceil(rate * (len(pages) + 1)))
+        if drift:
+            widened: t.List[Interval] = []
+            if direction in ("deletions", "both"):
+                widened += [(max(0, a - drift), b) for a, b in coverage.escapes_at_smallest()]
+            if direction in ("creations", "both"):
+                widened += [(a, b + drift) for a, b in coverage.escapes_at_largest()]
+            pages = _pages_of(widened, self.per_page)
+        return pages
+
+    def _overall_direction(self) -> str:
+        """Which way meta.total moved from page 1 over the whole read."""
+        first = self.reads[0].total
+        totals = [read.total for read in self.reads]
+        if max(totals) > first and min(totals) >= first:
+            return "creations"
+        if min(totals) < first and max(totals) <= first:
+            return "deletions"
+        return "both"
+
+    def _direction(self) -> str:
+        """Which way the account changed between the latest round and the ones before it."""
+        latest = [read.total for read in self.reads if read.round == self.rounds]
+        earlier = [read.total for read in self.reads if read.round < self.rounds]
+        if not latest or not earlier:
+            return "both"
+        grew = max(latest) > max(earlier)
+        shrank = min(latest) < min(earlier)
+        if grew and not shrank:
+            return "creations"
+        if shrank and not grew:
+            return "deletions"
+        return "both"
+
+    # -- reading --------------------------------------------------------------------------------------
+
+    def _fetch(self, number: int) -> Page:
+        self.requests += 1
+        return self.read_page(number)
+
+    def _round(self, numbers: t.List[int]) -> None:
+        """Read these pages, at most ``workers`` submitted at a time; the first failure stops the submitting."""
+        self.rounds += 1
+        if not numbers:
+            return
+        if self.pool.workers == 1 or len(numbers) == 1:
+            for number in numbers:
+                self._record(self._fetch(number), number)
+            return
+        queue = list(reversed(numbers))
+        pending: t.Dict["Future[Page]", int] = {}
+        failure: t.Optional[BaseException] = None
+        while queue or pending:
+            while queue and failure is None and len(pending) < self.pool.workers:
+                number = queue.pop()
+                self.requests += 1
+                pending[self.pool.submit(self.read_page, number)] = number
+            if not pending:
+                break
+            for future in self.pool.wait_any(set(pending)):
+                number = pending.pop(future)
+                error = future.exception()
+                if error is not None:
+                    failure = failure or error
+                    continue
+                try:
+                    self._record(future.result(), number)
+                except Exception as exc:  # a contract error of one page stops the round like a failed request
+                    failure = failure or exc
+        if failure is not None:
+            raise failure
+
+    def _record(self, page: Page, number: int) -> _Read:
+        length = len(page.snapshots)
+        if length > self.per_page:
+            raise self._contract_error(number, page)
+        expected = max(0, min(self.per_page, page.total - (number - 1) * self.per_page))
+        valid = length == expected
+        with self._lock:
+            self._seq += 1
+            read = _Read(page, number, self._seq, self.rounds, valid)
+            self.reads.append(read)
+        if not valid and number != 1:
+            shape = (page.total, length)
+            if self._invalid.get(number) == shape:
+                raise self._contract_error(number, page)
+            self._invalid[number] = shape
+            self._retry.add(number)
+        return read
+
+    # -- errors ---------------------------------------------------------------------------------------
+
+    def _page_path(self, number: int) -> str:
+        return "%s%spage=%d&per_page=%d" % (self.shown_path, "&" if "?" in self.shown_path else "?", number,
+                                            self.per_page)
+
+    def _contract_error(self, number: int, page: t.Union[Page, _Read]) -> APIError:
+        length = len(page.snapshots)
+        if length > self.per_page or (number == 1 and 0 < length < min(self.per_page, page.total)):
+            what = "it ignored per_page"
+        else:
+            what = "the page contradicts its own meta.total"
+        return APIError(200, self._page_path(number), getattr(page, "attempts", 1),
+                        detail="the API answered %d snapshots on page %d for per_page=%d and meta.total %d: %s"
+                        % (length, number, self.per_page, page.total, what))
+
+    def _check_size(self, total: int, number: int) -> None:
+        pages = max(pages_for(total, self.per_page), number)
+        if pages > self.cap:
+            raise APIError(200, self._page_path(number), 1, detail=(
+                "the listing would need %d pages of per_page=%d (meta.total up to %d), more than the %d pages one "
+                "listing may read (the API's hourly request budget); refusing to request them"
+                % (pages, self.per_page, total, self.cap)))
+
+    def _too_fast(self, budget: int) -> str:
+        totals = [read.total for read in self.reads]
+        return ("the account kept changing faster than it could be read: meta.total moved between %d and %d, "
+                "at least %d snapshots created or deleted while %d page requests were sent; the next round would "
+                "pass the bound of %d requests" % (min(totals), max(totals), max(totals) - min(totals),
+                                                   self.requests, budget))
+
+    # -- the answer -----------------------------------------------------------------------------------
+
+    def _merge(self) -> Listing:
+        reads = sorted(self.reads, key=lambda read: read.seq)
+        quiet = _quiet(reads, self.per_page)
+        if quiet is not None:
+            return Listing(quiet, len(quiet), {})
+        merged = _topological_merge(reads, self.per_page, self._overall_direction())
+        return Listing(merged, len(merged), {})
+
+
+def _quiet(reads: t.List[_Read], per_page: int) -> t.Optional[t.List[dict]]:
+    """The pages in order when one read of each page saw the same total and no id repeats; else None."""
+    if len({read.total for read in reads}) != 1 or len({read.number for read in reads}) != len(reads):
+        return None
     result: t.List[dict] = []
-    for page in pages:
-        for item in page.snapshots:
-            if item["id"] in seen:
-                return [], "snapshot %s was listed twice" % item["id"]
-            seen.add(item["id"])
-            result.append(item)
-    return result, ""
+    for read in sorted(reads, key=lambda read: read.number):
+        result.extend(read.snapshots)
+    if len({item["id"] for item in result}) != len(result):
+        return None
+    return result
+
+
+def _topological_merge(reads: t.List[_Read], per_page: int, direction: str) -> t.List[dict]:
+    """One order in which every read is a subsequence (the API's order), each snapshot once, its latest copy.
+
+    Edges: consecutive snapshots of one read, of reads at the same meta.total (the
+    same list, under monotone change) put side by side, and what a read implies
+    for snapshots it did not show. Where nothing orders two snapshots (neighbours
+    across a page boundary that no one read showed together, read at different
+    totals), their estimated place in the oldest list read decides, which is a
+    best effort: two such neighbours can come out swapped.
+    """
+    latest: t.Dict[str, dict] = {}
+    successors: t.Dict[str, t.Set[str]] = {}
+    indegree: t.Dict[str, int] = {}
+    sequences: t.List[t.List[str]] = []
+    by_total: t.Dict[int, t.List[t.Tuple[int, str]]] = {}
+    observed: t.Dict[str, t.List[t.Tuple[int, int]]] = {}
+    for read in reads:  # in the order they were answered: later copies win
+        sequence = []
+        for index, item in enumerate(read.snapshots):
+            sid = item["id"]
+            position = (read.number - 1) * per_page + index
+            observed.setdefault(sid, []).append((read.total, position))
+            latest[sid] = item
+            sequence.append(sid)
+            if read.valid:
+                by_total.setdefault(read.total, []).append((position, sid))
+        sequences.append(sequence)
+    for placed in by_total.values():
+        placed.sort()
+        sequences.append([sid for _position, sid in placed])
+    key = _estimated_positions(observed, direction)
+    if direction in ("deletions", "creations"):
+        sequences += _outside_windows(reads, per_page, direction, observed, key)
+    for sid in latest:
+        successors[sid] = set()
+        indegree[sid] = 0
+    for sequence in sequences:
+        for before, after in zip(sequence, sequence[1:]):
+            if before != after and after not in successors[before]:
+                successors[before].add(after)
+                indegree[after] += 1
+    ready = [(key[sid], sid) for sid, degree in indegree.items() if degree == 0]
+    heapq.heapify(ready)
+    everyone = [(key[sid], sid) for sid in indegree]
+    heapq.heapify(everyone)
+    done: t.Set[str] = set()
+    result: t.List[dict] = []
+    while len(done) < len(indegree):
+        if ready:
+            _k, sid = heapq.heappop(ready)
+        else:
+            # A cycle: the API reordered snapshots between reads (outside the model). Take the next by key.
+            _k, sid = heapq.heappop(everyone)
+        if sid in done:
+            continue
+        done.add(sid)
+        result.append(latest[sid])
+        for successor in successors[sid]:
+            indegree[successor] -= 1
+            if indegree[successor] == 0 and successor not in done:
+                heapq.heappush(ready, (key[successor], successor))
+    return result
+
+
+def _estimated_positions(observed: t.Dict[str, t.List[t.Tuple[int, int]]], direction: str) -> t.Dict[str, float]:
+    """Each snapshot's place in the list of the largest total (deletions) or smallest (creations), estimated.
+
+    Under deletions a snapshot read at x at total T sat, at the largest total M, in
+    [x, x + M - T]; under creations, at the smallest total m, in [x - (T - m), x].
+    The key is the middle of the intersection of those ranges over its reads.
+    """
+    totals = [total for seen in observed.values() for total, _x in seen]
+    if not totals:
+        return {}
+    largest, smallest = max(totals), min(totals)
+    key: t.Dict[str, float] = {}
+    for sid, seen in observed.items():
+        if direction == "creations":
+            low = max(x - (total - smallest) for total, x in seen)
+            high = min(x for _total, x in seen)
+        elif direction == "deletions":
+            low = max(x for _total, x in seen)
+            high = min(x + (largest - total) for total, x in seen)
+        else:
+            low = high = seen[-1][1] - seen[-1][0]
+        key[sid] = (low + high) / 2.0
+    return key
+
+
+def _outside_windows(reads: t.List[_Read], per_page: int, direction: str,
+                     observed: t.Dict[str, t.List[t.Tuple[int, int]]], key: t.Dict[str, float]) -> t.List[t.List[str]]:
+    """Orders that a page read implies for the snapshots it did NOT show, under monotone change.
+
+    A read of positions [a, b) at total T did not show z, which existed then (under deletions every
+    snapshot read existed at every larger total; under creations at every larger total than one it
+    was read at). If z was read at x at a total <= T, it sat at >= x at T (deletions move it back
+    later, creations push it forward), so x >= a puts it after the window. Under deletions, read at
+    a total >= T, it sat at <= x at T, so x < b puts it before the window.
+    """
+    spread = max(r.total for r in reads) - min(r.total for r in reads) + per_page
+    ranked = sorted((k, sid) for sid, k in key.items())
+    keys = [k for k, _sid in ranked]
+    pairs: t.List[t.List[str]] = []
+    for read in reads:
+        if not read.valid or not read.snapshots:
+            continue
+        start = (read.number - 1) * per_page
+        end = start + len(read.snapshots)
+        shown = {item["id"] for item in read.snapshots}
+        first, last = read.snapshots[0]["id"], read.snapshots[-1]["id"]
+        low = bisect.bisect_left(keys, start - spread)
+        high = bisect.bisect_right(keys, end + spread)
+        for _k, sid in ranked[low:high]:
+            if sid in shown:
+                continue
+            for total, position in observed[sid]:
+                if total <= read.total and position >= start:
+                    pairs.append([last, sid])
+                    break
+                if direction == "deletions" and total >= read.total and position < end:
+                    pairs.append([sid, first])
+                    break
+    return pairs
+
+
+# -- the coverage check -----------------------------------------------------------------------------------------
+
+class _Coverage:
+    """Where a snapshot that existed throughout and was never read could be, by meta.total (see the module doc)."""
+
+    def __init__(self, reads: t.List[_Read], per_page: int) -> None:
+        pages_at: t.Dict[int, t.Set[int]] = {}
+        for read in reads:
+            if read.valid:
+                pages_at.setdefault(read.total, set()).add(read.number)
+        self.totals = sorted(pages_at)
+        forward: t.List[t.List[Interval]] = []
+        for i, total in enumerate(self.totals):
+            if i == 0:
+                base = [(0, total)]
+            else:
+                base = _clip(_dilate(forward[-1], 0, total - self.totals[i - 1]), 0, total)
+            forward.append(_subtract(base, _page_intervals(pages_at[total], per_page, total)))
+        self.complete = not forward or not forward[-1]
+        self._backward: t.List[t.List[Interval]] = []
+        if not self.complete:
+            backward = [forward[-1]]
+            for i in range(len(self.totals) - 2, -1, -1):
+                step = self.totals[i + 1] - self.totals[i]
+                backward.append(_intersect(forward[i], _dilate(backward[-1], step, 0)))
+            self._backward = list(reversed(backward))
+
+    def escapes_at_smallest(self) -> t.List[Interval]:
+        return self._backward[0] if self._backward else []
+
+    def escapes_at_largest(self) -> t.List[Interval]:
+        return self._backward[-1] if self._backward else []
+
+
+def _normalize(intervals: t.Iterable[Interval]) -> t.List[Interval]:
+    result: t.List[Interval] = []
+    for start, end in sorted(i for i in intervals if i[1] > i[0]):
+        if result and start <= result[-1][1]:
+            if end > result[-1][1]:
+                result[-1] = (result[-1][0], end)
+        else:
+            result.append((start, end))
+    return result
+
+
+def _dilate(intervals: t.List[Interval], left: int, right: int) -> t.List[Interval]:
+    return _normalize((a - left, b + right) for a, b in intervals)
+
+
+def _clip(intervals: t.List[Interval], low: int, high: int) -> t.List[Interval]:
+    return _normalize((max(a, low), min(b, high)) for a, b in intervals)
+
+
+def _intersect(one: t.List[Interval], other: t.List[Interval]) -> t.List[Interval]:
+    result: t.List[Interval] = []
+    i = j = 0
+    while i < len(one) and j < len(other):
+        start, end = max(one[i][0], other[j][0]), min(one[i][1], other[j][1])
+        if start < end:
+            result.append((start, end))
+        if one[i][1] < other[j][1]:
+            i += 1
+        else:
+            j += 1
+    return result
+
+
+def _subtract(intervals: t.List[Interval], holes: t.List[Interval]) -> t.List[Interval]:
+    result: t.List[Interval] = []
+    j = 0
+    for start, end in intervals:
+        while j < len(holes) and holes[j][1] <= start:
+            j += 1
+        k = j
+        cursor = start
+        while k < len(holes) and holes[k][0] < end:
+            if holes[k][0] > cursor:
+                result.append((cursor, holes[k][0]))
+            cursor = max(cursor, holes[k][1])
+            k += 1
+        if cursor < end:
+            result.append((cursor, end))
+    return result
+
+
+def _page_intervals(numbers: t.Iterable[int], per_page: int, total: int) -> t.List[Interval]:
+    return _normalize(((n - 1) * per_page, min(n * per_page, total)) for n in numbers)
+
+
+def _pages_of(intervals: t.Iterable[Interval], per_page: int) -> t.Set[int]:
+    pages: t.Set[int] = set()
+    for start, end in _normalize(intervals):
+        pages.update(range(start // per_page + 1, (end - 1) // per_page + 2))
+    return pages
