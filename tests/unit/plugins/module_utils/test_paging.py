@@ -161,12 +161,6 @@ def bound(model: Model) -> int:
     return 2 * model.largest_pages + paging.EXTRA_REQUESTS
 
 
-def out_of_order(model: Model, result: t.List[str]) -> int:
-    """How many neighbours of ``result`` are swapped against the API's order."""
-    where = {sid: index for index, sid in enumerate(model.universe)}
-    return sum(1 for a, b in zip(result, result[1:]) if where[a] > where[b])
-
-
 def check_sound(model: Model, result: t.List[str]) -> None:
     """No id twice, nothing that never existed, every page read's order kept."""
     assert len(result) == len(set(result)), "a snapshot was listed twice"
