@@ -137,6 +137,17 @@ class IncompleteListingError(SnapfleetError):
         return {"error": {"path": self.path, "reads": self.reads}}
 
 
+class SafetyBoundError(SnapfleetError):
+    """A retention plan would delete more than ``max_delete`` allows; nothing was deleted."""
+
+    def __init__(self, message: str, would_delete: t.Sequence[str]) -> None:
+        super().__init__(message)
+        self.would_delete = list(would_delete)
+
+    def to_result(self) -> dict:
+        return {"would_delete": self.would_delete}
+
+
 def redact(text: str, secrets: t.Iterable[t.Optional[str]]) -> str:
     """Return ``text`` with every non-empty secret replaced, as a last line of defence."""
     for secret in secrets:

@@ -244,13 +244,16 @@ class Plan:
     """
 
     def __init__(self, keep: t.List[dict], prune: t.List[dict], reasons: t.Dict[str, t.List[str]],
-                 groups: t.Dict[str, t.Dict[str, t.List[str]]], undated: t.List[str], policy: Policy) -> None:
+                 groups: t.Dict[str, t.Dict[str, t.List[str]]], undated: t.List[str], policy: Policy,
+                 order: t.Sequence[str] = ()) -> None:
         self.keep = keep
         self.prune = prune
         self.reasons = reasons
         self.groups = groups
         self.undated = undated
         self.policy = policy
+        # Every id, newest first (undated last): the order keep and prune are in.
+        self.order = list(order)
 
     def to_dict(self) -> dict:
         """The plan as the filter and the module return it."""
@@ -433,7 +436,7 @@ def apply_policy(snapshots: t.Iterable[dict], policy: Policy) -> Plan:
             entry = summary.setdefault(name, {"keep": [], "prune": []})
             entry["keep" if snapshot_id in reasons else "prune"].append(snapshot_id)
     return Plan(keep, prune, {sid: reasons[sid] for sid, _s in ordered if sid in reasons},
-                dict(sorted(summary.items())), [u[1] for u in undated], policy)
+                dict(sorted(summary.items())), [u[1] for u in undated], policy, [sid for sid, _s in ordered])
 
 
 def plan_retention(snapshots: t.Iterable[dict], options: t.Mapping[str, t.Any]) -> Plan:
