@@ -110,6 +110,7 @@ class Pacer:
         self._allowed: t.Optional[int] = None  # requests the hourly budget still allows (None: no figure yet)
         self._remaining: t.Optional[int] = None  # the last reported ratelimit-remaining, for messages
         self._slot_at: t.Optional[float] = None  # when the oldest counted request expires (clock time)
+        self._reset: t.Optional[float] = None  # the ratelimit-reset that _allowed comes with (epoch seconds)
         self._held_until = 0.0
 
     def acquire(self, budget: TimeBudget) -> None:
@@ -186,13 +187,20 @@ class Pacer:
                 self._held_until = max(self._held_until, self._clock() + held)
         remaining = _number(headers.get("ratelimit-remaining"))
         reset = _number(headers.get("ratelimit-reset"))
-        if remaining is None or remaining < 0:
+        if remaining is None or remaining < 0 or reset is None:
             return
+        if self._reset is not None and reset < self._reset:
+            return  # an older answer that arrived late: a newer one has spoken
         # Requests still in flight may not have been counted in this figure: assume they were not.
+        allowed = max(0, int(remaining) - self._in_flight)
+        if self._reset is not None and reset == self._reset and self._allowed is not None:
+            # The same oldest request: nothing expired since, so the budget can only have shrunk
+            # (answers overtake each other; the smallest figure is the truest).
+            allowed = min(allowed, self._allowed)
+        self._reset = reset
         self._remaining = int(remaining)
-        self._allowed = max(0, int(remaining) - self._in_flight)
-        if reset is not None:
-            self._slot_at = self._clock() + max(0.0, reset - self._wall())
+        self._allowed = allowed
+        self._slot_at = self._clock() + max(0.0, reset - self._wall())
 
     @property
     def allowed(self) -> t.Optional[int]:

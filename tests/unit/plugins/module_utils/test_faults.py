@@ -144,7 +144,7 @@ def test_rate_budget_keeps_a_concurrent_listing_inside_the_budget(make_sim):
 
 # -- server errors -------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("status", [500, 502, 503, 504])
+@pytest.mark.parametrize("status", [500, 502, 503, 504, 520, 521, 522, 523, 524])
 def test_transient_status_is_retried_then_succeeds(make_sim, status):
     sim = make_sim(snapshots=SNAPSHOTS)
     sim.add_fault(Fault("status", path=LIST, page=3, status=status, times=2))
@@ -285,7 +285,8 @@ def test_slow_answer_beyond_timeout_is_retried_then_complete(make_sim):
     with _client(sim, timeout=1.0) as client:
         listing = client.list(LIST, per_page=200)
     assert _ids(listing) == ALL_IDS
-    assert client.requests_sent == 2
+    # At least the slow one and its retry (a loaded machine may make a normal answer late too).
+    assert client.requests_sent >= 2
 
 
 def test_persistently_slow_answer_is_a_transport_error_in_bounded_time(make_sim):

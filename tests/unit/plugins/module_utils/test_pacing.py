@@ -67,8 +67,21 @@ def test_hourly_budget_spent_waits_for_the_oldest_slot_then_goes_alone():
     pacer.acquire(task)  # waits for ONE slot: the oldest counted request's timer
     assert fake.waits and fake.total == pytest.approx(30, abs=1.5)
     assert pacer.allowed == 0  # not the whole limit: the next figure comes with this request's answer
-    pacer.answered(_headers(remaining=4, reset_in=10))
+    pacer.answered(_headers(remaining=4, reset_in=50))  # the next oldest request expires later
     assert pacer.allowed == 4
+
+
+def test_an_answer_that_arrives_late_does_not_raise_the_budget():
+    fake = FakeTime()
+    pacer = _pacer(fake)
+    task = TimeBudget(600, fake.now)
+    for _index in range(3):
+        pacer.acquire(task)
+    same = _headers(remaining=0, reset_in=30)
+    pacer.answered(same)  # counted last, answered first
+    pacer.answered(dict(same, **{"ratelimit-remaining": "2"}))  # counted first, answered last
+    pacer.answered(_headers(remaining=9, reset_in=20))  # an older oldest request: an older answer
+    assert pacer.allowed == 0
 
 
 def test_requests_in_flight_are_not_counted_twice_and_not_forgotten():
