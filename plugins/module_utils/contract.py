@@ -3,16 +3,93 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
-"""The API's contract: parse, check and normalise the bodies the snapshot endpoints answer.
+"""The API's contract: decode, check and normalise the bodies the snapshot endpoints answer.
 
-Pure functions over decoded JSON (and the raw bytes for decoding); no HTTP,
-no Ansible imports. The facts come from tests/contract/api/snapshots.openapi.yaml.
+Pure functions over bytes and decoded JSON; no HTTP, no Ansible imports. The
+facts come from the contract the project carries (tests/contract/api/snapshots.openapi.yaml):
+
+- list bodies ``{"snapshots": [...], "links": {...}, "meta": {"total": N}}``; GET by id ``{"snapshot": {...}}``;
+- the account model (``/v2/snapshots``, ``/v2/volumes/{id}/snapshots``): ``id`` string, ``name``,
+  ``created_at`` (string), ``regions`` (list of strings), ``min_disk_size`` (integer),
+  ``size_gigabytes`` (number), ``resource_id`` (string), ``resource_type`` (droplet, volume),
+  ``tags`` (list of strings or null);
+- the Droplet-scoped model (``/v2/droplets/{id}/snapshots``): integer ``id``, ``type``
+  (snapshot, backup), no ``resource_id``, ``resource_type`` or ``tags``;
+- error bodies ``{"id", "message", "request_id"?}``.
+
+Fields are checked for their type when present (published answers leave many out);
+what is wrong raises ContractError (a ValueError) naming the snapshot and the field.
+JSON has no NaN or Infinity: an answer holding them is refused, never parsed into
+a number that would silently break sorting and comparisons.
 """
 
 from __future__ import annotations
 
+import json
+import math
 import re
 import typing as t
+
+
+class ContractError(ValueError):
+    """An answer that does not match the API's contract; the transport reports it, it is not retried."""
+
+
+class NonFiniteNumberError(ContractError):
+    """The answer holds NaN, Infinity or -Infinity (or a number too large for a float), which JSON does not have."""
+
+
+class _NonFinite(object):
+    """Stands for a refused constant while the document is decoded, so that its place can be named."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+
+def decode_json(content: t.Union[bytes, str]) -> t.Any:
+    """Decode an answer body; refuse NaN, Infinity, -Infinity and numbers that overflow to infinity (1e999).
+
+    Raises NonFiniteNumberError ("the answer holds NaN at snapshots[0].size_gigabytes")
+    for those, ``ValueError`` (json's) when the body is not JSON, RecursionError when
+    it is absurdly nested (as ``json.loads``).
+    """
+    found: t.List[_NonFinite] = []
+
+    def constant(text: str) -> _NonFinite:
+        found.append(_NonFinite(text))
+        return found[-1]
+
+    def number(text: str) -> t.Any:
+        value = float(text)
+        if math.isinf(value):
+            return constant(text)
+        return value
+
+    body = json.loads(content, parse_constant=constant, parse_float=number)
+    if found:
+        where = _find(body, found[0]) or "?"
+        raise NonFiniteNumberError("the answer holds %s at %s, which is not a JSON number; it breaks the API's contract"
+                                   % (found[0].text, where))
+    return body
+
+
+def _find(node: t.Any, target: _NonFinite, path: str = "") -> t.Optional[str]:
+    """The JSON path of ``target`` in ``node`` (``snapshots[3].size_gigabytes``), or None."""
+    if node is target:
+        return path or "the top level"
+    if isinstance(node, dict):
+        for key, value in node.items():
+            found = _find(value, target, "%s.%s" % (path, key) if path else str(key))
+            if found:
+                return found
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            found = _find(value, target, "%s[%d]" % (path, index))
+            if found:
+                return found
+    return None
 
 
 class Listing:
@@ -49,46 +126,108 @@ def _describe_non_json(response: t.Any) -> str:
     return "the answer was cut off or is not valid JSON (%s, %d bytes)" % (content_type, len(response.content or b""))
 
 
-def parse_list_body(body: t.Any) -> t.Tuple[t.List[dict], int, dict]:
+def parse_list_body(body: t.Any, droplet_scoped: bool = False) -> t.Tuple[t.List[dict], int, dict]:
     """Check a list answer against the contract and return (snapshots, meta.total, links).
 
-    Raises ``ValueError`` with what is wrong; the caller turns it into an APIError.
+    ``droplet_scoped``: the answer of ``GET /v2/droplets/{id}/snapshots`` (see ``normalize_snapshot``).
+    Raises ContractError (a ValueError) with what is wrong; the caller turns it into an APIError.
     """
     if not isinstance(body, dict):
-        raise ValueError("the answer is not a JSON object")
+        raise ContractError("the answer is not a JSON object")
     snapshots = body.get("snapshots")
     if not isinstance(snapshots, list):
-        raise ValueError("the answer has no 'snapshots' list")
+        raise ContractError("the answer has no 'snapshots' list")
     meta = body.get("meta")
     total = meta.get("total") if isinstance(meta, dict) else None
     if isinstance(total, bool) or not isinstance(total, int) or total < 0:
-        raise ValueError("the answer has no valid 'meta.total'")
+        raise ContractError("the answer has no valid 'meta.total'")
     links = body.get("links")
     if links is None:
         links = {}
     if not isinstance(links, dict):
-        raise ValueError("the answer's 'links' is not an object")
-    return [normalize_snapshot(item) for item in snapshots], total, links
+        raise ContractError("the answer's 'links' is not an object")
+    return [normalize_snapshot(item, droplet_scoped) for item in snapshots], total, links
 
 
 def parse_snapshot_body(body: t.Any) -> dict:
     """Check a GET-by-id answer (``{"snapshot": {...}}``) and return the snapshot."""
     if not isinstance(body, dict) or not isinstance(body.get("snapshot"), dict):
-        raise ValueError("the answer has no 'snapshot' object")
+        raise ContractError("the answer has no 'snapshot' object")
     return normalize_snapshot(body["snapshot"])
 
 
-def normalize_snapshot(item: t.Any) -> dict:
-    """Return the API's snapshot object, with ``tags`` always a list (the API may say null)."""
+def _is_int(value: t.Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_number(value: t.Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _is_str_list(value: t.Any) -> bool:
+    return isinstance(value, list) and all(isinstance(one, str) for one in value)
+
+
+# field: (check, what the contract says it is); checked when present.
+_FIELDS: t.Dict[str, t.Tuple[t.Callable[[t.Any], bool], str]] = {
+    "name": (lambda v: isinstance(v, str), "a string"),
+    "created_at": (lambda v: isinstance(v, str), "a string (an ISO 8601 date-time)"),
+    "regions": (_is_str_list, "a list of strings"),
+    "min_disk_size": (_is_int, "an integer"),
+    "size_gigabytes": (_is_number, "a number"),
+}
+_ACCOUNT_FIELDS: t.Dict[str, t.Tuple[t.Callable[[t.Any], bool], str]] = {
+    "resource_id": (lambda v: isinstance(v, str) or _is_int(v), "a string"),
+    "resource_type": (lambda v: v in ("droplet", "volume"), "droplet or volume"),
+    "tags": (lambda v: v is None or _is_str_list(v), "a list of strings or null"),
+}
+
+
+def _shown(value: t.Any) -> str:
+    text = json.dumps(value) if not isinstance(value, float) or math.isfinite(value) else repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def normalize_snapshot(item: t.Any, droplet_scoped: bool = False) -> dict:
+    """Check one snapshot object and return it normalised: ``id`` a string, ``tags`` null as ``[]``.
+
+    ``droplet_scoped`` (the Droplet-scoped model of ``GET /v2/droplets/{id}/snapshots``):
+    the integer ``id`` becomes a string, ``type`` is dropped, and ``resource_id``,
+    ``resource_type`` and ``tags`` are not invented (the query planner completes them).
+    """
     if not isinstance(item, dict):
-        raise ValueError("a snapshot is not a JSON object")
-    if not isinstance(item.get("id"), (str, int)) or isinstance(item.get("id"), bool):
-        raise ValueError("a snapshot has no valid 'id'")
-    if item.get("tags") is None:
-        item["tags"] = []
-    elif not isinstance(item["tags"], list):
-        raise ValueError("snapshot %s has 'tags' that are not a list" % item["id"])
-    if item.get("regions") is not None and not isinstance(item["regions"], list):
-        raise ValueError("snapshot %s has 'regions' that are not a list" % item["id"])
-    item["id"] = str(item["id"])
+        raise ContractError("a snapshot is not a JSON object")
+    sid = item.get("id")
+    if not (isinstance(sid, str) or _is_int(sid)):
+        raise ContractError("a snapshot has no valid 'id' (%s)" % _shown(sid))
+    checks = dict(_FIELDS)
+    if droplet_scoped:
+        if "type" in item and item["type"] not in ("snapshot", "backup"):
+            raise ContractError("snapshot %s has 'type' %s, not snapshot or backup" % (sid, _shown(item["type"])))
+        item.pop("type", None)
+    else:
+        checks.update(_ACCOUNT_FIELDS)
+    for field, (check, what) in checks.items():
+        if field in item and not check(item[field]):
+            raise ContractError("snapshot %s has '%s' %s, not %s as the API's contract says"
+                                % (sid, field, _shown(item[field]), what))
+    if not droplet_scoped:
+        if item.get("tags") is None:
+            item["tags"] = []
+        if _is_int(item.get("resource_id")):
+            item["resource_id"] = str(item["resource_id"])
+    item["id"] = str(sid)
     return item
+
+
+def error_fields(body: t.Any) -> t.Tuple[t.Optional[str], t.Optional[str], t.Optional[str]]:
+    """(id, message, request_id) of an error body, each None when absent or empty; all None if not an object."""
+    if not isinstance(body, dict):
+        return None, None, None
+
+    def text(value: t.Any) -> t.Optional[str]:
+        if value is None or value == "":
+            return None
+        return value if isinstance(value, str) else json.dumps(value)
+
+    return text(body.get("id")), text(body.get("message")), text(body.get("request_id"))

@@ -5,17 +5,17 @@
 
 """Property-based tests of the response handling (hypothesis).
 
-(a) Answers generated from the API contract itself (the OpenAPI file in
-    shared/api, the project's one source of truth) parse, and ids and fields
-    come back unchanged, directly and through the client over HTTP.
+(a) Answers generated from the API contract itself (the OpenAPI file the
+    project carries in tests/contract/api) parse, and ids and fields come back
+    unchanged, directly and through the client over HTTP; the Droplet-scoped
+    model too.
 (b) Corrupted answers (random JSON, wrong types, cut bytes, random statuses,
     headers and bodies, garbage instead of HTTP) never make anything but the
     collection's own SnapfleetError subclasses escape Client.list/get_snapshot.
 
-The contract is not vendored (a copy would drift): when it is not reachable
-(SNAPFLEET_API_SPEC, or ../shared/api beside the collection, which
-tools/ansible_test.py also links beside its copy), the schema-driven tests skip.
-HTTP goes to a tiny loopback server that sends whatever bytes it is given.
+When the contract is not reachable (tests/contract/api, or SNAPFLEET_API_SPEC),
+the schema-driven tests skip. HTTP goes to a tiny loopback server that sends
+whatever bytes it is given.
 """
 
 from __future__ import annotations
@@ -29,12 +29,15 @@ import typing as t
 
 import pytest
 
-from ansible_collections.snapfleet.digitalocean.plugins.module_utils.client import (
-    Client,
+from ansible_collections.snapfleet.digitalocean.plugins.module_utils.client import Client
+from ansible_collections.snapfleet.digitalocean.plugins.module_utils.contract import (
+    ContractError,
+    NonFiniteNumberError,
+    decode_json,
     parse_list_body,
     parse_snapshot_body,
 )
-from ansible_collections.snapfleet.digitalocean.plugins.module_utils.client import (
+from ansible_collections.snapfleet.digitalocean.plugins.module_utils.contract import (
     normalize_snapshot as normalize,
 )
 from ansible_collections.snapfleet.digitalocean.plugins.module_utils.errors import (
@@ -62,6 +65,7 @@ HTTP = settings(max_examples=60, deadline=None, database=None,
 
 LIST_PATH = "/v2/snapshots"
 VOLUME_PATH = "/v2/volumes/{volume_id}/snapshots"
+DROPLET_PATH = "/v2/droplets/{droplet_id}/snapshots"
 GET_PATH = "/v2/snapshots/{snapshot_id}"
 
 
@@ -80,9 +84,8 @@ def _schema(path: str, status: str) -> dict:
     """The JSON schema of one answer of the contract; skips the test when the contract is not reachable."""
     contract = _contract()
     if contract is None:
-        pytest.skip("API contract not found: neither SNAPFLEET_API_SPEC nor ../shared/api/%s beside the collection "
-                    "holding %s; the schema-driven tests need it (it is not vendored, so that it cannot drift)"
-                    % (SPEC_NAME, __file__))
+        pytest.skip("API contract not found: neither SNAPFLEET_API_SPEC nor tests/contract/api/%s in the collection "
+                    "holding %s" % (SPEC_NAME, __file__))
     return contract["paths"][path]["get"]["responses"][status]["content"]["application/json"]["schema"]
 
 
@@ -199,6 +202,24 @@ def test_generated_list_answers_are_valid_and_parse(path):
     check()
 
 
+def test_generated_droplet_scoped_answers_are_valid_and_parse():
+    schema = _schema(DROPLET_PATH, "200")
+    validate = _validator(schema)
+
+    @FAST
+    @given(body=list_bodies(DROPLET_PATH))
+    def check(body: dict) -> None:
+        if validate is not None:
+            validate(body)
+        snapshots, total, _links = parse_list_body(json.loads(json.dumps(body)), droplet_scoped=True)
+        wanted = [{k: (str(v) if k == "id" else v) for k, v in s.items() if k != "type"} for s in body["snapshots"]]
+        assert snapshots == wanted  # id a string, type dropped, nothing invented
+        assert not any({"resource_id", "resource_type", "tags"} & set(s) for s in snapshots)
+        assert total == body["meta"]["total"]
+
+    check()
+
+
 def test_generated_get_answers_are_valid_and_parse():
     schema = _schema(GET_PATH, "200")
     validate = _validator(schema)
@@ -280,6 +301,8 @@ def test_generated_error_answers_are_reported_as_they_came(server):
 # -- (b) corrupted answers -------------------------------------------------------------------------------------
 
 JSON_SCALARS = st.none() | st.booleans() | st.integers(-10, 1000) | st.floats(allow_nan=True) | st.text(max_size=8)
+# Bodies as bytes may hold NaN, Infinity or 1e999: decode_json refuses them (a ContractError, a ValueError).
+NON_FINITE = st.sampled_from([b"NaN", b"Infinity", b"-Infinity", b"1e999", b"-1e400"])
 ANY_JSON = st.recursive(JSON_SCALARS, lambda inner: st.lists(inner, max_size=4)
                         | st.dictionaries(st.text(max_size=8), inner, max_size=4), max_leaves=12)
 KEYS = ("snapshots", "snapshot", "meta", "total", "links", "pages", "id", "tags", "regions", "name")
@@ -332,6 +355,32 @@ def _parses_or_value_error(function: t.Callable[[t.Any], t.Any], body: t.Any) ->
         return function(copy.deepcopy(body))
     except ValueError:
         return None
+
+
+def _scalar_paths(node: t.Any, path: str = "") -> t.List[t.Tuple[str, t.Any, t.Any]]:
+    """(json path, container, key) of every scalar in ``node``."""
+    found: t.List[t.Tuple[str, t.Any, t.Any]] = []
+    items = node.items() if isinstance(node, dict) else enumerate(node) if isinstance(node, list) else ()
+    for key, value in items:
+        here = ("%s.%s" % (path, key) if path else str(key)) if isinstance(node, dict) else "%s[%d]" % (path, key)
+        if isinstance(value, (dict, list)):
+            found += _scalar_paths(value, here)
+        else:
+            found.append((here, node, key))
+    return found
+
+
+@FAST
+@given(data=st.data(), constant=NON_FINITE)
+def test_non_finite_numbers_are_refused_and_their_place_named(data, constant):
+    body = _valid_list_body()
+    where, container, key = data.draw(st.sampled_from(_scalar_paths(body)))
+    container[key] = "__non_finite__"
+    text = json.dumps(body).encode().replace(b'"__non_finite__"', constant)
+    with pytest.raises(NonFiniteNumberError) as caught:
+        decode_json(text)
+    assert str(caught.value).startswith("the answer holds %s at %s," % (constant.decode(), where))
+    assert isinstance(caught.value, ContractError) and isinstance(caught.value, ValueError)
 
 
 @FAST
@@ -421,7 +470,7 @@ def test_client_lets_only_its_own_errors_escape(server, payload, per_page):
     server.payload = payload
     # No real waiting: whatever Retry-After or ratelimit-reset says, waits are capped at 0.05 s.
     with Client(TOKEN, api_url=server.url, retries=1, retry_backoff=0, retry_max_wait=0.05, timeout=2,
-                concurrency=2, listing_reads=1) as client:
+                concurrency=2) as client:
         listing = _only_snapfleet_errors(lambda: client.list(LIST_PATH, per_page=per_page))
         if listing is not None:
             assert len({s["id"] for s in listing.snapshots}) == len(listing.snapshots) == listing.total
