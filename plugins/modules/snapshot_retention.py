@@ -25,6 +25,7 @@ author:
   - snapfleet developers (@snapfleet)
 requirements:
   - requests >= 2.25
+  - urllib3 >= 1.26.0
 extends_documentation_fragment:
   - snapfleet.digitalocean.connection
   - snapfleet.digitalocean.query

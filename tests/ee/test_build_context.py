@@ -76,7 +76,7 @@ def test_the_image_would_install_what_the_plugins_need(context: Path, tmp_path: 
     _run(sys.executable, str(context / "_build" / "scripts" / "introspect.py"), "introspect",
          "--write-pip", str(pip_file), "--write-bindep", str(bindep_file), str(collections), cwd=tmp_path)
     origin = "  # from collection snapfleet.digitalocean"
-    assert pip_file.read_text(encoding="utf-8").splitlines() == ["requests>=2.25" + origin]
+    assert pip_file.read_text(encoding="utf-8").splitlines() == ["requests>=2.25" + origin, "urllib3>=1.26.0" + origin]
     assert bindep_file.read_text(encoding="utf-8").splitlines() == [
         "python3 [platform:rpm]" + origin,
         "ca-certificates [platform:rpm]" + origin,

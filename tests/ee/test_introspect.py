@@ -22,7 +22,7 @@ import yaml
 ROOT = Path(__file__).resolve().parents[2]
 FROM = '  # from collection snapfleet.digitalocean'
 
-EXPECTED_PYTHON = ['requests>=2.25' + FROM]
+EXPECTED_PYTHON = ['requests>=2.25' + FROM, 'urllib3>=1.26.0' + FROM]
 EXPECTED_SYSTEM = [
     'python3 [platform:rpm]' + FROM,
     'ca-certificates [platform:rpm]' + FROM,
@@ -70,4 +70,4 @@ def test_runtime_requirements_stay_runtime_only() -> None:
     """requirements.txt goes into every EE: only what the plugins import at run time."""
     reqs = [line.strip() for line in (ROOT / 'requirements.txt').read_text().splitlines()
             if line.strip() and not line.lstrip().startswith('#')]
-    assert reqs == ['requests>=2.25']
+    assert reqs == ['requests>=2.25', 'urllib3>=1.26.0']

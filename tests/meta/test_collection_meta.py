@@ -83,8 +83,9 @@ def test_dev_requirements_are_pinned() -> None:
 
 def test_runtime_requirements_match_the_module_docs() -> None:
     """requirements.txt (for EEs) and the plugins' documented requirements agree."""
-    assert _requirement_lines('requirements.txt') == ['requests>=2.25']
+    assert _requirement_lines('requirements.txt') == ['requests>=2.25', 'urllib3>=1.26.0']
     for plugin in ('plugins/modules/snapshot_info.py',):
         path = ROOT / plugin
         if path.exists():
             assert 'requests >= 2.25' in path.read_text() or 'requests>=2.25' in path.read_text(), plugin
+            assert 'urllib3 >= 1.26.0' in path.read_text(), plugin
