@@ -62,7 +62,9 @@ options:
 attributes:
   check_mode:
     support: full
-    details: Lists and plans, sends no C(DELETE), and returns what the run would delete in RV(prune).
+    details:
+      - Lists and plans, sends no C(DELETE), and returns what the run would delete in RV(prune).
+      - C(changed) says whether a real run would delete something (when RV(prune) is not empty).
   diff_mode:
     support: full
     details: Shows each group's snapshots before and after, the kept ones with their reasons.
@@ -255,6 +257,9 @@ def main() -> None:
     if outcome is not None:
         result.update(deleted=outcome.deleted, gone=outcome.gone, failed_deletes=outcome.failed)
         result["changed"] = bool(outcome.deleted)
+    elif module.check_mode:
+        # As check mode does everywhere: changed says whether a real run would change something.
+        result["changed"] = bool(retention.prune)
     if module._diff:
         result["diff"] = diff_text(retention, outcome)
     if outcome is not None and outcome.failed:

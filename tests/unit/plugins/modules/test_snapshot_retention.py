@@ -76,7 +76,8 @@ def test_check_mode_plans_and_sends_no_delete(make_sim):
     result = _run(_args(sim, keep_last=3, _ansible_check_mode=True))
     keep, prune = newest_per_resource(SNAPSHOTS, 3)
     assert "failed" not in result, result.get("msg")
-    assert result["changed"] is False
+    # changed: a real run would delete.
+    assert result["changed"] is True
     assert ids(result["keep"]) == keep and ids(result["prune"]) == prune
     assert result["deleted"] == [] and result["failed_deletes"] == []
     assert deletes(sim) == []
@@ -216,6 +217,12 @@ def test_diff_shows_each_group_with_reasons(make_sim):
 def test_no_diff_without_diff_mode(make_sim):
     sim = make_sim(snapshots=SNAPSHOTS)
     assert "diff" not in _run(_args(sim, keep_last=1, _ansible_check_mode=True))
+
+
+def test_check_mode_with_nothing_to_prune_is_not_changed(make_sim):
+    sim = make_sim(snapshots=SNAPSHOTS)
+    result = _run(_args(sim, keep_last=-1, _ansible_check_mode=True))
+    assert result["changed"] is False and result["prune"] == []
 
 
 def test_module_and_engine_agree(make_sim):
