@@ -125,17 +125,20 @@ class SlidingLimiter:
         """The state now, spending nothing."""
         now = self._clock()
         self._expire(now)
-        return self._status(now)
+        return self._status(now)._replace(burst_used=self._burst_used(now))
 
     def _status(self, now: float) -> RateStatus:
+        # burst_used is left at 0 here: no header reports it, and counting it costs a walk.
         limits = self.limits
         oldest = self._times[0] + limits.hour if self._times else now
         return RateStatus(limits.hourly, max(0, limits.hourly - len(self._times)),
-                          math.ceil(oldest + self._epoch_offset), self._burst_used(now))
+                          math.ceil(oldest + self._epoch_offset), 0)
 
     def headers(self) -> Headers:
         """The ``ratelimit-*`` headers now, spending nothing."""
-        return _headers(self.status())
+        now = self._clock()
+        self._expire(now)
+        return _headers(self._status(now))
 
     def take(self) -> tuple[bool, Headers]:
         """Count one request if both limits allow it; return (allowed, headers)."""
