@@ -8,8 +8,10 @@ values computed here, with ``Decimal``, from ``sim.snapshots``.
 
 from __future__ import annotations
 
+import json
 import typing as t
 from collections import defaultdict
+from datetime import datetime, timezone
 from decimal import ROUND_HALF_UP, Decimal
 from html.parser import HTMLParser
 from pathlib import Path
@@ -283,3 +285,97 @@ def test_region_list_filter(ansible: Ansible, report_sim: Simulator, tmp_path: P
     _run, report = render(ansible, report_sim, output, report_filters={"region": ["fra1", "ams3"]})
     kept = [s for s in report_sim.snapshots if {"fra1", "ams3"} & set(s["regions"])]
     check_filtered(report, kept, PUBLISHED_PRICE)
+
+
+# ---------------------------------------------------------------------------- the retention section
+
+DEFAULT_POLICY = {"keep_daily": 7, "keep_weekly": 4, "keep_monthly": 12}
+
+
+def _when(snapshot: dict) -> datetime:
+    return datetime.strptime(snapshot["created_at"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
+
+
+#: restic's count rules written out: the period a snapshot falls in (UTC), or None for keep_last.
+PERIODS: dict[str, t.Callable[[datetime], t.Any] | None] = {
+    "keep_last": None,
+    "keep_hourly": lambda d: (d.date(), d.hour),
+    "keep_daily": lambda d: d.date(),
+    "keep_weekly": lambda d: d.isocalendar()[:2],
+    "keep_monthly": lambda d: (d.year, d.month),
+    "keep_yearly": lambda d: d.year,
+}
+
+
+def expected_retention(snaps: list[dict], policy: dict[str, t.Any]) -> tuple[set[str], dict[str, list[dict]]]:
+    """The ids a policy of count rules keeps, and each group's snapshots (a snapshot is in each of its regions)."""
+    group_by = policy.get("group_by", "resource_id")
+    groups: dict[str, list[dict]] = defaultdict(list)
+    for snapshot in snaps:
+        for name in (snapshot["regions"] if group_by == "region" else [snapshot[group_by]]):
+            groups[name].append(snapshot)
+    kept: set[str] = set()
+    for members in groups.values():
+        members = sorted(members, key=_when, reverse=True)
+        for rule, count in policy.items():
+            if rule == "group_by":
+                continue
+            period = PERIODS[rule]
+            seen: list[t.Any] = []
+            for index, snapshot in enumerate(members):
+                key = index if period is None else period(_when(snapshot))
+                if len(seen) < count and key not in seen:
+                    seen.append(key)
+                    kept.add(snapshot["id"])
+            if len(seen) < count:
+                # Count left at the end: restic keeps the oldest snapshot too.
+                kept.add(members[-1]["id"])
+    return kept, groups
+
+
+def expected_retention_rows(snaps: list[dict], policy: dict[str, t.Any], price: Decimal) -> tuple[list[list[str]], list[dict]]:
+    """The table's rows (groups that lose something, by name) and the pruned snapshots."""
+    kept, groups = expected_retention(snaps, policy)
+    by_resource = policy.get("group_by", "resource_id") == "resource_id"
+    rows = []
+    for name, members in sorted(groups.items()):
+        pruned = [s for s in members if s["id"] not in kept]
+        if not pruned:
+            continue
+        label = "%s %s" % (pruned[0]["resource_type"], name) if by_resource else name
+        rows.append([label, str(len(members) - len(pruned)), str(len(pruned)), show_gb(gb(pruned)), show_usd(gb(pruned), price)])
+    return rows, [s for s in snaps if s["id"] not in kept]
+
+
+def check_retention(report: ReportParser, snaps: list[dict], policy: dict[str, t.Any], price: Decimal) -> None:
+    rows, pruned = expected_retention_rows(snaps, policy, price)
+    assert rows and pruned
+    table = report.tables["retention"]
+    assert texts(table["thead"]) == [[policy.get("group_by", "resource_id"), "Kept", "Pruned", "Size pruned (GB)", "Saved / month"]]
+    assert texts(table["tbody"]) == rows
+    assert texts(table["tfoot"]) == [["Total, each snapshot once", str(len(snaps) - len(pruned)), str(len(pruned)),
+                                      show_gb(gb(pruned)), show_usd(gb(pruned), price)]]
+    assert report.text_by_id["retention-count"] == str(len(pruned))
+    assert report.text_by_id["retention-size"] == show_gb(gb(pruned))
+    assert report.text_by_id["retention-cost"] == show_usd(gb(pruned), price)
+    assert json.loads(report.text_by_id["retention-policy"]) == policy
+
+
+def test_retention_section_under_the_default_policy(full: tuple[PlaybookRun, ReportParser], report_sim: Simulator) -> None:
+    """7 daily, 4 weekly, 12 monthly per resource: what goes, per resource, and what it saves."""
+    _run, report = full
+    check_retention(report, report_sim.snapshots, DEFAULT_POLICY, PUBLISHED_PRICE)
+    assert "nothing is deleted" in report.text_by_id["retention-summary"]
+
+
+def test_retention_policy_as_an_extra_var(ansible: Ansible, report_sim: Simulator, tmp_path: Path) -> None:
+    """By region: a snapshot in two regions counts in both rows, is pruned only when both prune it, and once in the total."""
+    policy = {"keep_last": 3, "keep_daily": 1, "group_by": "region"}
+    run, report = render(ansible, report_sim, tmp_path / "retention.html", report_retention_policy=policy,
+                         snapshot_price_per_gib_month=0.05)
+    check_retention(report, report_sim.snapshots, policy, Decimal("0.05"))
+    rows = texts(report.tables["retention"]["tbody"])
+    assert sum(int(row[2]) for row in rows) > int(report.text_by_id["retention-count"])
+    # The plan adds no request: the template still lists the account once.
+    assert sorted(r.query.get("page") for r in run.requests(RENDER_TASK)) == ["1", "2"]
+    assert report_sim.snapshots and all(r.method == "GET" for r in run.requests(RENDER_TASK))
