@@ -151,17 +151,6 @@ from ansible_collections.snapfleet.digitalocean.plugins.plugin_utils.lookup_cach
 display = Display()
 
 
-def _plain(value: t.Any) -> t.Any:
-    """Plain lists, dicts and strings: ansible-core's lazy containers cannot be deep-copied by the validator."""
-    if isinstance(value, Mapping):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple, set, frozenset)):
-        return [_plain(v) for v in value]
-    if isinstance(value, str):
-        return str(value)
-    return value
-
-
 def _lookup_spec() -> dict:
     """The module's spec, plus the lookup's own options, without defaults: only what the caller gave is checked."""
     spec = o.argument_spec()
@@ -188,7 +177,7 @@ class LookupModule(LookupBase):
     def run(self, terms, variables=None, **kwargs):
         spec = _lookup_spec()
         try:
-            raw = self._raw_options(spec, _plain(kwargs), variables)
+            raw = self._raw_options(spec, kwargs, variables)
         except SnapfleetError as exc:
             raise AnsibleLookupError(exc.message) from None
         # The same validator as the module's AnsibleModule, on the same spec, over the values of every
@@ -245,7 +234,7 @@ class LookupModule(LookupBase):
             if not found:
                 found = [os.environ[entry["name"]] for entry in definition.get("env") or () if entry["name"] in os.environ]
             if found:
-                raw[name] = _plain(found[-1])
+                raw[name] = found[-1]
         return raw
 
     def _our_vars(self, variables: t.Optional[t.Mapping[str, t.Any]]) -> dict:

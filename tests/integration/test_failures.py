@@ -47,11 +47,27 @@ BAD_INPUT = {
         "got: colour"),
     "bad created_after": (
         {"created_after": "yesterday"},
-        "created_after: 'yesterday' is neither an ISO 8601 date or date-time (2024-05-01, 2024-05-01T12:00:00Z) "
-        "nor an age such as 30d, 12h, 45m, 2w"),
+        "created_after: 'yesterday' is not an RFC 3339 date or date-time (2024-05-01, 2024-05-01T12:00:00Z, "
+        "2024-05-01T12:00:00.5+02:00) or an age such as 30d, 12h, 45m, 2w"),
+    "created_after in ISO 8601 basic format": (
+        {"created_after": "20240501"},
+        "created_after: '20240501' is not an RFC 3339 date or date-time (2024-05-01, 2024-05-01T12:00:00Z, "
+        "2024-05-01T12:00:00.5+02:00) or an age such as 30d, 12h, 45m, 2w"),
+    "created_before too far back": (
+        {"created_before": "1000000d"}, "created_before: '1000000d' reaches back before the year 1"),
+    "snapshot_id with page": (
+        {"snapshot_id": "6372321", "page": 2}, "parameters are mutually exclusive: snapshot_id|page"),
+    "consistency unknown": (
+        {"consistency": "best"}, "value of consistency must be one of: standard, strict, got: best"),
+    "rate_limit_per_minute 0": ({"rate_limit_per_minute": 0}, "rate_limit_per_minute: must be 1 or more, got 0"),
+    "total_max_wait negative": ({"total_max_wait": -1}, "total_max_wait: must be 0 or more, got -1.0"),
+    "concurrency not a number": (
+        {"concurrency": "abc"},
+        # The validator's own words (ansible-core 2.16 says "of type <class 'str'>").
+        "and we were unable to convert to int"),
     "limit 0": ({"limit": 0}, "limit: must be 1 or more, got 0"),
     "fields with an unknown key": (
-        {"fields": ["id", "colour"]}, "fields: 'colour' is not a snapshot key; choose from " + FIELDS),
+        {"fields": ["id", "colour"]}, "value of fields must be one or more of: " + FIELDS + ". Got no match for: colour"),
 }
 #: Lookup-only options.
 BAD_LOOKUP_INPUT = {
@@ -147,3 +163,32 @@ def test_no_traceback_anywhere(failure_run: PlaybookRun) -> None:
         for host, result in task.hosts.items():
             # ansible-core 2.19 adds exception: "(traceback unavailable)" to every failure; that is no traceback.
             assert "Traceback" not in json.dumps(result), (task.name, host)
+
+
+#: A bad value from the environment or a variable: the same words as the same bad option (issue 10 item 9).
+SOURCES = {
+    "concurrency not a number": ("DIGITALOCEAN_CONCURRENCY", "digitalocean_concurrency", "abc"),
+    "total_max_wait negative": ("DIGITALOCEAN_TOTAL_MAX_WAIT", "digitalocean_total_max_wait", "-1"),
+}
+
+
+@pytest.mark.parametrize("label", list(SOURCES))
+def test_bad_values_from_the_environment_and_variables_get_the_options_words(
+        failure_run: PlaybookRun, ansible: Ansible, sim: Simulator, label: str) -> None:
+    variable, var, bad = SOURCES[label]
+    expected = _module_error(failure_run, label)["msg"]
+    env = ansible.env(sim)
+    env[variable] = bad
+    from_env = run_cases(ansible, [Case("from the environment", {})], sim=sim, env=env)
+    assert from_env.rc == 0, from_env.describe()
+    assert _module_error(from_env, "from the environment")["msg"] == expected
+    assert lookup_error(from_env.result("Query: from the environment")) == expected
+    assert lookup_error(from_env.result("Lookup: from the environment")) == expected
+    # A variable (modules read none: the lookup only).
+    case = Case("from a variable", {}, module=False)
+    from_var = ansible.run("cases.yml", sim=sim, extra_vars={"cases": [case.to_var()], var: bad})
+    assert from_var.rc == 0, from_var.describe()
+    assert lookup_error(from_var.result("Query: from a variable")) == expected
+    assert lookup_error(from_var.result("Lookup: from a variable")) == expected
+    for run in (from_env, from_var):
+        assert run.requests_sent == []

@@ -263,3 +263,34 @@ def test_resource_id_of_a_deleted_volume_falls_back_to_the_account(ansible: Ansi
                 for n in range(1, pages + 1)]
     finally:
         server.stop()
+
+
+def test_terms_and_list_options_as_playbooks_write_them(ansible: Ansible, sim: Simulator) -> None:
+    """A list variable as the term (not its repr in the URL), nested lists, spaces, list options from variables.
+
+    This also stands for the lookup's former ``_plain()`` copy of its arguments: on ansible-core 2.16, 2.19 and
+    2.21 the validator takes the lazy containers of templated variables as they are.
+    """
+    snaps = sim.snapshots
+    volume = next(s for s in reversed(snaps) if s["resource_type"] == "volume")
+    droplets = [s for s in snaps if s["resource_type"] == "droplet"][:2]
+    my_ids = [volume["id"]] + [s["id"] for s in droplets]
+    run = ansible.run("terms.yml", sim=sim, extra_vars={"my_ids": my_ids, "my_regions": ["fra1", "ams3"]})
+    assert run.rc == 0, run.describe()
+    assert lookup_value(run.result("A list variable as the term")) == [{"id": i} for i in my_ids]
+    assert sorted(r.path for r in run.requests("A list variable as the term")) == sorted(
+        "/v2/snapshots/%s" % i for i in my_ids)
+    assert lookup_value(run.result("Nested lists and spaces")) == [{"id": i} for i in my_ids]
+    assert lookup_value(run.result("resource_type filters ids")) == [
+        {"id": s["id"], "resource_type": "droplet"} for s in droplets]
+    expected = [s["id"] for s in snaps if {"fra1", "ams3"} & set(s["regions"])
+                and fnmatch.fnmatchcase(s["name"], "web-*") or ({"fra1", "ams3"} & set(s["regions"])
+                                                                and fnmatch.fnmatchcase(s["name"], "db-*"))]
+    assert lookup_value(run.result("List options from variables")) == expected and expected
+    module = run.result("The module with snapshot_id and resource_type")
+    assert module["_status"] == "ok" and module["snapshots"] == []  # a volume snapshot, asked with droplet
+    assert [r.path for r in run.requests("The module with snapshot_id and resource_type")] == [
+        "/v2/snapshots/%s" % volume["id"]]  # sent stripped
+    refused = run.result("The module with snapshot_id and page")
+    assert refused["_status"] == "failed" and refused["msg"] == "parameters are mutually exclusive: snapshot_id|page"
+    assert run.requests("The module with snapshot_id and page") == []

@@ -11,7 +11,7 @@ import stat
 from pathlib import Path
 
 import pytest
-from conftest import CACHE_PREFIX, Ansible, PlaybookRun, ids, lookup_value
+from conftest import CACHE_PREFIX, Ansible, PlaybookRun, ids, lookup_value, start_simulator
 
 from ansible_collections.snapfleet.digitalocean.tests.simulator import Simulator
 
@@ -97,3 +97,23 @@ def test_cache_files_are_owner_only(traffic: tuple[PlaybookRun, Path]) -> None:
     _run, cache = traffic
     modes = {p.name: oct(stat.S_IMODE(p.stat().st_mode)) for p in cache.rglob("*") if p.is_file()}
     assert modes and set(modes.values()) == {"0o600"}, modes
+
+
+def test_until_polls_read_again_and_see_a_new_snapshot(ansible: Ansible) -> None:
+    """``until: query(...) | length > 0`` with retries sees the snapshot the simulator creates after 2 listings."""
+    server = start_simulator()
+    try:
+        pages = math.ceil(len(server.snapshots) / 200)
+        server.after_list_pages(2 * pages, lambda s: s.create(name="fresh-1"))
+        run = ansible.run("polling.yml", sim=server)
+        assert run.rc == 0, run.describe()
+        polled = run.result("Poll until a fresh snapshot is listed")
+        assert polled["_status"] == "ok", polled
+        # Two readings without it, the third with it: every retry listed the account again.
+        assert polled["attempts"] == 3, polled
+        assert len(run.requests("Poll until a fresh snapshot is listed")) == 3 * pages
+        assert lookup_value(run.result("The fresh snapshot")) == ["fresh-1"]
+        # With cache: true the retries read the cache, which is what the user asked for: one listing.
+        assert len(run.requests("Poll with the cache on reads the cache, as documented")) == pages
+    finally:
+        server.stop()
