@@ -82,7 +82,7 @@ notes:
   - The token needs the C(snapshot:delete) scope (and C(snapshot:read)) for a real run; a read-only token is enough
     for check mode. A 403 names the missing scope.
   - C(DELETE) requests go out concurrently, up to O(concurrency) at once and within the API's rate limits. A snapshot
-    the API answers 404 for is already gone and is listed in RV(gone). The others that fail are listed in RV(failed)
+    the API answers 404 for is already gone and is listed in RV(gone). The others that fail are listed in RV(failed_deletes)
     with the API's answer, and the task fails after the rest were deleted; running it again lists what is left and
     finishes the job.
   - A run plans from what exists when it lists. After a partial failure, the next run plans again; when the oldest
