@@ -439,8 +439,6 @@ def _topological_merge(reads: t.List[_Read], per_page: int, direction: str) -> t
     best effort: two such neighbours can come out swapped.
     """
     latest: t.Dict[str, dict] = {}
-    successors: t.Dict[str, t.Set[str]] = {}
-    indegree: t.Dict[str, int] = {}
     sequences: t.List[t.List[str]] = []
     by_total: t.Dict[int, t.List[t.Tuple[int, str]]] = {}
     observed: t.Dict[str, t.List[t.Tuple[int, int]]] = {}
@@ -455,17 +453,31 @@ def _topological_merge(reads: t.List[_Read], per_page: int, direction: str) -> t
             if read.valid:
                 by_total.setdefault(read.total, []).append((position, sid))
         sequences.append(sequence)
+    inferred: t.List[t.List[str]] = []
     for placed in by_total.values():
         placed.sort()
-        sequences.append([sid for _position, sid in placed])
+        inferred.append([sid for _position, sid in placed])
     key = _estimated_positions(observed, direction)
     if direction in ("deletions", "creations"):
-        sequences += _outside_windows(reads, per_page, direction, observed, key)
-    for sid in latest:
-        successors[sid] = set()
-        indegree[sid] = 0
+        inferred += _outside_windows(reads, per_page, direction, observed, key)
+    # The inferred orders hold under monotone change; if they contradict each other (a cycle), the
+    # change was not monotone: keep only what the reads showed. A cycle among those means the API
+    # reordered snapshots between reads (outside the model): break it by the estimated place.
+    for chosen, strict in ((sequences + inferred, True), (sequences, True), (sequences, False)):
+        merged = _kahn(latest, key, chosen, strict)
+        if merged is not None:
+            return merged
+    return []  # pragma: no cover - the last attempt never gives up
+
+
+def _kahn(latest: t.Dict[str, dict], key: t.Dict[str, float], sequences: t.List[t.List[str]],
+          strict: bool) -> t.Optional[t.List[dict]]:
+    """Topological order of the snapshots under the orders of ``sequences``, ties by key; None on a cycle if strict."""
+    successors: t.Dict[str, t.Set[str]] = {sid: set() for sid in latest}
+    indegree: t.Dict[str, int] = dict.fromkeys(latest, 0)
     for sequence in sequences:
-        for before, after in zip(sequence, sequence[1:]):
+        for index in range(1, len(sequence)):
+            before, after = sequence[index - 1], sequence[index]
             if before != after and after not in successors[before]:
                 successors[before].add(after)
                 indegree[after] += 1
@@ -478,8 +490,9 @@ def _topological_merge(reads: t.List[_Read], per_page: int, direction: str) -> t
     while len(done) < len(indegree):
         if ready:
             _k, sid = heapq.heappop(ready)
+        elif strict:
+            return None
         else:
-            # A cycle: the API reordered snapshots between reads (outside the model). Take the next by key.
             _k, sid = heapq.heappop(everyone)
         if sid in done:
             continue
@@ -525,7 +538,8 @@ def _outside_windows(reads: t.List[_Read], per_page: int, direction: str,
     snapshot read existed at every larger total; under creations at every larger total than one it
     was read at). If z was read at x at a total <= T, it sat at >= x at T (deletions move it back
     later, creations push it forward), so x >= a puts it after the window. Under deletions, read at
-    a total >= T, it sat at <= x at T, so x < b puts it before the window.
+    x < a at a total >= T (earlier), it stood before the window's first snapshot, which sat at >= a
+    then (it may have been deleted since, so x < b would not do).
     """
     spread = max(r.total for r in reads) - min(r.total for r in reads) + per_page
     ranked = sorted((k, sid) for sid, k in key.items())
@@ -547,7 +561,7 @@ def _outside_windows(reads: t.List[_Read], per_page: int, direction: str,
                 if total <= read.total and position >= start:
                     pairs.append([last, sid])
                     break
-                if direction == "deletions" and total >= read.total and position < end:
+                if direction == "deletions" and total >= read.total and position < start:
                     pairs.append([sid, first])
                     break
     return pairs
