@@ -127,17 +127,23 @@ class Client:
     # -- reading ----------------------------------------------------------------------------------
 
     def list(self, path: str, params: t.Optional[dict] = None, per_page: int = DEFAULT_PER_PAGE,
-             page: t.Optional[int] = None, consistency: str = "standard") -> Listing:
+             page: t.Optional[int] = None, consistency: str = "standard",
+             first_page: t.Optional[Page] = None) -> Listing:
         """List ``path``: ``/v2/snapshots``, ``/v2/volumes/{uuid}/snapshots`` or ``/v2/droplets/{id}/snapshots``.
 
         With ``page`` it reads that page alone and returns its ``links``; otherwise paging.py
         reads the whole listing (``consistency``: see ``read_listing``) with up to
-        ``concurrency`` pages at once, and ``links`` is empty.
+        ``concurrency`` pages at once, and ``links`` is empty. ``first_page``: page 1 of this
+        listing (same path, params and per_page) that the caller already read; it stands for
+        the listing's first read of page 1 instead of a request (the query planner's probe).
         """
         params = dict(params or {})
         task = self._task()
+        already_read = [first_page] if first_page is not None and page is None else []
 
         def read_page(number: int) -> Page:
+            if number == 1 and already_read:
+                return already_read.pop()
             query = dict(params)
             query["page"] = number
             query["per_page"] = per_page

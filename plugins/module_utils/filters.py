@@ -29,6 +29,7 @@ dates) are refused everywhere, on every Python.
 
 from __future__ import annotations
 
+import copy
 import datetime
 import fnmatch
 import re
@@ -209,6 +210,13 @@ class Filters:
             if self.created_before is not None and created >= self.created_before:
                 return False
         return True
+
+    def without_tags(self) -> "Filters":
+        """A copy without the ``tags`` filter (sorting, limit and fields kept): what can be checked on a
+        snapshot listed without its tags (the Droplet endpoint's model); see plans.py."""
+        clone = copy.copy(self)
+        clone.tags = ()
+        return clone
 
     def select(self, snapshots: t.Iterable[dict]) -> t.List[dict]:
         """Filter, then sort (stable; without ``sort_by`` the API's order stays), then cut to ``limit``."""

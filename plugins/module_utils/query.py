@@ -19,7 +19,8 @@ import re
 import typing as t
 
 from . import client as api
-from .errors import APIError, OptionError
+from . import plans
+from .errors import OptionError
 from .filters import Filters, group
 
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
@@ -30,7 +31,8 @@ class Query:
 
     def __init__(self, path: str, params: dict, per_page: int, page: t.Optional[int], filters: Filters,
                  snapshot_ids: t.Sequence[str] = (), fallback_path: t.Optional[str] = None,
-                 consistency: str = "standard") -> None:
+                 consistency: str = "standard", droplet_id: t.Optional[str] = None,
+                 group_by: t.Optional[str] = None) -> None:
         self.path = path
         self.params = params
         self.per_page = per_page
@@ -41,6 +43,10 @@ class Query:
         # When a volume may be gone while its snapshots live on, list the account instead.
         self.fallback_path = fallback_path
         self.consistency = consistency
+        # A question about this one Droplet: plans.py may answer it from the Droplet's own endpoint.
+        self.droplet_id = droplet_id
+        # The lookup's group_by: group_by: tag needs the tags a Droplet listing lacks.
+        self.group_by = group_by
 
     @property
     def snapshot_id(self) -> t.Optional[str]:
@@ -48,10 +54,14 @@ class Query:
         return self.snapshot_ids[0] if len(self.snapshot_ids) == 1 else None
 
     def key(self) -> dict:
-        """What decides the API's answer (not the filters): used to share one listing."""
-        return {"path": self.path, "params": self.params, "per_page": self.per_page, "page": self.page,
-                "snapshot_ids": self.snapshot_ids, "fallback_path": self.fallback_path,
-                "consistency": self.consistency}
+        """What decides the API's answer (not the filters, but for one Droplet's question): used to share one listing."""
+        key = {"path": self.path, "params": self.params, "per_page": self.per_page, "page": self.page,
+               "snapshot_ids": self.snapshot_ids, "fallback_path": self.fallback_path,
+               "consistency": self.consistency}
+        if self.droplet_id is not None:
+            # The Droplet plan reads only what this question's filters keep (plans.py).
+            key.update(droplet_id=self.droplet_id, answer=plans.answer_key(self))
+        return key
 
     def finish(self, listing: api.Listing, group_by: t.Optional[str] = None) -> t.Any:
         """Apply the filters to a listing; group the snapshots when asked."""
@@ -62,24 +72,8 @@ class Query:
 
 
 def fetch(client: api.Client, query: Query) -> api.Listing:
-    """Read what ``query`` needs from the API: the one path every plugin goes through."""
-    if query.snapshot_ids:
-        ids = query.snapshot_ids
-        # Several ids are fetched concurrently, in the order of ids.
-        snapshots = [client.get_snapshot(ids[0])] if len(ids) == 1 else list(client.get_snapshots(ids))
-        return api.Listing(snapshots, len(snapshots), {})
-    try:
-        return _list(client, query, query.path, query.params)
-    except APIError as exc:
-        if exc.status != 404 or not query.fallback_path:
-            raise
-    # Volume snapshots outlive their volume: a deleted volume's endpoint answers 404
-    # while its snapshots are still listed, and resource_id filters them.
-    return _list(client, query, query.fallback_path, {"resource_type": "volume"})
-
-
-def _list(client: api.Client, query: Query, path: str, params: dict) -> api.Listing:
-    return client.list(path, params, per_page=query.per_page, page=query.page, consistency=query.consistency)
+    """Read what ``query`` needs from the API: the one path every plugin goes through (plans.py chooses how)."""
+    return plans.answer(client, query)
 
 
 def plan(params: t.Mapping[str, t.Any], snapshot_ids: t.Sequence[str] = ()) -> Query:
@@ -119,7 +113,7 @@ def plan(params: t.Mapping[str, t.Any], snapshot_ids: t.Sequence[str] = ()) -> Q
         return Query("/v2/snapshots", {}, per_page, None, filters, snapshot_ids=ids, consistency=consistency)
 
     path, server = "/v2/snapshots", {}
-    fallback = None
+    fallback = droplet = None
     if resource_type:
         server["resource_type"] = resource_type
     if volume_id is not None:
@@ -144,7 +138,10 @@ def plan(params: t.Mapping[str, t.Any], snapshot_ids: t.Sequence[str] = ()) -> Q
                 raise OptionError("resource_id", "resource_id %r is a Droplet id, but resource_type is volume"
                                   % resource_id)
             server["resource_type"] = "droplet"
-    return Query(path, server, per_page, page, filters, fallback_path=fallback, consistency=consistency)
+            if page is None:
+                droplet = plans.droplet_id_of(filters.resource_id)
+    return Query(path, server, per_page, page, filters, fallback_path=fallback, consistency=consistency,
+                 droplet_id=droplet, group_by=params.get("group_by"))
 
 
 def _snapshot_id(option: str, value: t.Any) -> str:
