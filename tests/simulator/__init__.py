@@ -44,10 +44,12 @@ Rate limits (``RateLimits``; one budget for the whole simulator, as for one toke
   seconds) after it was made. Every answer carries ``ratelimit-limit`` (hourly),
   ``ratelimit-remaining`` (hourly budget left after this request) and ``ratelimit-reset``
   (integer epoch seconds, real time, rounded up: when the OLDEST counted request expires).
+  Every request that reaches the API counts (401, 404 and 422 answers too); an injected fault
+  that replaces the answer does not, but reports the headers truthfully.
 - Past the burst limit (more than ``burst`` counted requests in the last "minute") or with no
   hourly budget left, the answer is 429 ``{"id": "too_many_requests", "message": ..., "request_id"}``
-  with ``Retry-After`` (integer real seconds, rounded up, at least 1) until enough requests
-  expire. A 429 from the limits is not counted. No header reports the burst limit.
+  with ``Retry-After`` (integer real seconds, rounded up, at least 1, so with a time scale it
+  may round a short wait up to 1 s) until enough requests expire. A 429 from the limits is not counted. No header reports the burst limit.
 - ``sim.rate_limits`` (get/set; setting forgets all timers), ``sim.rate_limit`` (legacy, get/set).
 - ``sim.spend(n, ago=60.0, over=0.0)``: count ``n`` requests made by other tools on the same
   token, made ``ago`` simulated seconds ago (60: outside the burst window, inside the hour);
@@ -69,7 +71,8 @@ Hooks::
 
     sim.on_list_page(callback) -> callback   # callback(sim, path, page_number), called under the
         # store's (re-entrant) lock before a list page is computed, for every list request that
-        # got past rate limits, auth and parameter checks (all three list endpoints)
+        # got past rate limits, auth and parameter checks (all three list endpoints; also
+        # before a 404 for an unknown volume or Droplet)
     sim.remove_hook(callback); sim.clear_hooks()
     sim.after_list_pages(n, action, *, every=0, times=1, path=None) -> callback
         # action(sim) runs once n list pages were served, before the next one is computed
@@ -82,7 +85,9 @@ DELETE /v2/snapshots/{id} (204 empty; 403 read-only token; 400 id that is not a 
 (neither an integer nor a UUID, or one of ``images``); 404 unknown), GET
 /v2/volumes/{uuid}/snapshots, GET /v2/droplets/{id}/snapshots (the Droplet-scoped model:
 integer id, name, created_at, regions, min_disk_size, size_gigabytes, type "snapshot"; 404 for a
-Droplet that does not exist). Bad parameters answer 422, other methods 405, unknown paths 404.
+Droplet that does not exist, 422 for an id that is not an integer >= 1; ``droplet_view(snapshot)``
+converts). Bad parameters answer 422, other methods 405 (with Allow), unknown paths 404. A
+read-only token authenticates (``RequestRecord.authorized`` is true) and reads everything.
 
 Faults, log and the rest (unchanged): ``sim.add_fault(Fault(kind, path=None, page=None,
 times=1, after=0, status=None, delay=0.0, retry_after=None, method=None))`` (method: match only
