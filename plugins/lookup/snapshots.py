@@ -14,8 +14,13 @@ description:
     whose ids are given as terms, for use in templates, vars and loops.
   - Takes the same options, and gives the same results and errors, as the
     M(snapfleet.digitalocean.snapshot_info) module.
-  - The same query asked several times while one template or task is rendered is listed once.
-    With O(cache), one listing is shared by every host, fork and task for O(cache_timeout) seconds.
+  - The same query used several times in one template (one option's value, one C(when) or C(until)
+    condition, one C(loop) expression) is listed once. Every other rendering reads the API again, so a task
+    that polls with C(until), C(retries) and C(delay) sees a snapshot created while it waits.
+  - Connections are kept for the worker process and reused by the next call with the same connection options;
+    results are not.
+  - With O(cache), one listing is shared by every host, fork and task for O(cache_timeout) seconds, retries of
+    an C(until) loop included.
 author:
   - snapfleet developers (@snapfleet)
 requirements:
@@ -29,6 +34,9 @@ options:
     description:
       - Snapshot ids. When given, those snapshots are returned, in the order of the terms, and O(snapshot_id),
         O(volume_id) and O(page) must not be set.
+      - Lists are flattened, as lookups do, so a list variable (or nested lists) can be given; spaces around
+        an id are removed. The ids are fetched concurrently.
+      - The filters apply to them; O(resource_type) keeps only the snapshots of that type.
     type: list
     elements: str
     required: false
@@ -45,8 +53,12 @@ options:
     description:
       - Keep the listing in an Ansible cache plugin for O(cache_timeout) seconds, shared by every host, fork
         and task that asks the same query (the filters may differ) with the same API URL and token.
-      - Forks that ask at the same moment wait for the first one rather than all listing the account.
-      - The cache never holds the token; a file-based cache's files are readable by their owner alone.
+      - Forks that ask at the same moment wait for the first one rather than all listing the account; a fork
+        waits at most O(total_max_wait) seconds, then lists the account itself.
+      - The cache never holds the token; a file-based cache's entries are created readable by their owner alone
+        (never, even for a moment, by others). Entries nobody has read for a day (or O(cache_timeout), if
+        longer) are removed.
+      - An entry that cannot be read (corrupt, or written by another version) is listed again.
     type: bool
     default: false
     env:
@@ -68,6 +80,8 @@ options:
     description:
       - The Ansible cache plugin that stores listings, as for inventory plugins.
       - It must be shared across processes (a file, Redis or memcached backend), not V(ansible.builtin.memory).
+      - The locks that make forks wait live in the run's local temporary directory (removed when the run ends),
+        never in O(cache_connection); only a file-based cache plugin touches the file system there.
     type: str
     default: ansible.builtin.jsonfile
     env:
@@ -77,8 +91,9 @@ options:
         key: cache_plugin
   cache_connection:
     description:
-      - The cache plugin's connection, for V(ansible.builtin.jsonfile) a directory.
-      - Created readable by its owner alone.
+      - The cache plugin's connection, for V(ansible.builtin.jsonfile) a directory, for a Redis or memcached
+        plugin its address.
+      - A directory is created readable by its owner alone; an existing one keeps its mode.
     type: str
     default: ~/.cache/ansible/snapfleet.digitalocean
     env:
@@ -105,6 +120,17 @@ EXAMPLES = r"""
 - name: Snapshots by id
   ansible.builtin.debug:
     msg: "{{ query('snapfleet.digitalocean.snapshots', '6372321', 'fbe805e8-866b-11e6-96bf-000f53315a41') }}"
+
+- name: Snapshots by id from a list variable, only the volume snapshots among them
+  ansible.builtin.debug:
+    msg: "{{ query('snapfleet.digitalocean.snapshots', my_snapshot_ids, resource_type='volume') }}"
+
+- name: Wait until the snapshot just taken shows up (each retry reads the API again)
+  ansible.builtin.debug:
+    msg: "web-01-nightly is listed"
+  until: query('snapfleet.digitalocean.snapshots', name='web-01-nightly') | length > 0
+  retries: 30
+  delay: 10
 
 - name: Snapshots grouped by region, the listing shared by every host for 10 minutes
   ansible.builtin.set_fact:

@@ -5,10 +5,12 @@
 
 """The collection's error types.
 
-Core code (client, query, filters) raises these; only the edges (the module's
-``main()`` and the lookup's ``run()``) translate them into ``fail_json`` or
-``AnsibleLookupError``. Every message is built here, once, so the module and
-the lookup say exactly the same thing.
+Core code (client, options, query, filters) raises these; only the edges (the
+module's ``main()`` and the lookup's ``run()``) translate them into
+``fail_json`` or ``AnsibleLookupError``. The API and transport messages are
+built here; an OptionError carries the message its raiser wrote. Both plugins
+raise from the same core code and validate with the same argument spec, so the
+module and the lookup say exactly the same thing.
 """
 
 from __future__ import annotations
