@@ -89,7 +89,7 @@ $(COLL_LINK):
 $(VENV)/.done: requirements-dev.txt
 	@test -n "$(PY311)" || { echo "no Python 3.11 found (set PY311=...)"; exit 1; }
 	@test -x $(VENV)/bin/python || $(PY311) -m venv $(VENV)
-	$(VENV)/bin/python -m pip install --quiet --upgrade pip==$(PIP_VERSION)
+	$(VENV)/bin/python -m pip install --quiet --upgrade pip==$(PIP_VERSION) 2>&1 | sed "/Location .file:.* is ignored/d"
 	$(VENV)/bin/python -m pip install --quiet -r requirements-dev.txt 2>&1 | sed "/Location .file:.* is ignored/d"
 	@touch $@
 
@@ -97,7 +97,7 @@ venv-2.16: $(VENV216)/.done
 $(VENV216)/.done: requirements-2.16.txt
 	@test -n "$(PY310)" || { echo "no Python 3.10 found (set PY310=...)"; exit 1; }
 	@test -x $(VENV216)/bin/python || $(PY310) -m venv $(VENV216)
-	$(VENV216)/bin/python -m pip install --quiet --upgrade pip==$(PIP_VERSION)
+	$(VENV216)/bin/python -m pip install --quiet --upgrade pip==$(PIP_VERSION) 2>&1 | sed "/Location .file:.* is ignored/d"
 	$(VENV216)/bin/python -m pip install --quiet -r requirements-2.16.txt 2>&1 | sed "/Location .file:.* is ignored/d"
 	@touch $@
 
@@ -105,7 +105,7 @@ venv-2.21: $(VENV221)/.done
 $(VENV221)/.done: requirements-2.21.txt
 	@test -n "$(PY312)" || { echo "no Python 3.12 found (set PY312=...)"; exit 1; }
 	@test -x $(VENV221)/bin/python || $(PY312) -m venv $(VENV221)
-	$(VENV221)/bin/python -m pip install --quiet --upgrade pip==$(PIP_VERSION)
+	$(VENV221)/bin/python -m pip install --quiet --upgrade pip==$(PIP_VERSION) 2>&1 | sed "/Location .file:.* is ignored/d"
 	$(VENV221)/bin/python -m pip install --quiet -r requirements-2.21.txt 2>&1 | sed "/Location .file:.* is ignored/d"
 	@touch $@
 
@@ -113,7 +113,7 @@ venv-py39: $(VENV39)/.done
 $(VENV39)/.done: requirements-py39.txt
 	@test -n "$(PY39)" || { echo "no Python 3.9 found (set PY39=...)"; exit 1; }
 	@test -x $(VENV39)/bin/python || $(PY39) -m venv $(VENV39)
-	$(VENV39)/bin/python -m pip install --quiet --upgrade pip==$(PIP39_VERSION)
+	$(VENV39)/bin/python -m pip install --quiet --upgrade pip==$(PIP39_VERSION) 2>&1 | sed "/Location .file:.* is ignored/d"
 	$(VENV39)/bin/python -m pip install --quiet -r requirements-py39.txt 2>&1 | sed "/Location .file:.* is ignored/d"
 	@touch $@
 
@@ -121,14 +121,19 @@ $(VENV39)/.done: requirements-py39.txt
 venvs: venv venv-2.16 venv-2.21 venv-py39
 
 # ---------------------------------------------------------------------------- the gates
-# `make test` runs the gates one after another (also under -j) and stops at the first failure;
+# `make test` runs the gates one after another (also under -j) and stops at the first failure
+# (`make test KEEP_GOING=1` runs them all and lists the failed ones);
 # each is timed (tools/gate.sh) and the last line printed is the test-count summary.
 test: venvs $(PRISM_DONE)
 	@rm -rf .cache/junit .cache/gates.txt
-	@for gate in $(GATES); do \
-	    bash tools/gate.sh $$gate $(MAKE) $$gate-run || { python tools/summary.py || true; echo "make test: gate '$$gate' failed"; exit 1; }; \
-	done
-	@python tools/summary.py
+	@failed=""; for gate in $(GATES); do \
+	    bash tools/gate.sh $$gate $(MAKE) $$gate-run && continue; \
+	    failed="$$failed $$gate"; \
+	    if [ -z "$(KEEP_GOING)" ]; then python tools/summary.py || true; echo "make test: gate '$$gate' failed"; exit 1; fi; \
+	done; \
+	python tools/summary.py; rc=$$?; \
+	if [ -n "$$failed" ]; then echo "make test: failed gates:$$failed"; python tools/summary.py >/dev/null 2>&1; tail -n 1 .cache/summary.txt; exit 1; fi; \
+	exit $$rc
 
 # Each gate X is "X-run" (the work, no prerequisites re-checked) plus X (venv + X-run) so
 # that `make unit` etc. also work alone.
@@ -212,6 +217,14 @@ build-run:
 	@rm -rf .build && mkdir -p .build
 	ansible-galaxy collection build --force --output-path .build .
 	@ls -l $(TARBALL)
+	@# what users need is in the tarball, what they do not need is not (galaxy.yml build_ignore)
+	@tar -tzf $(TARBALL) > .build/contents.txt
+	@for f in COPYING LICENSES/GPL-3.0-or-later.txt LICENSES/Apache-2.0.txt tests/contract/api/NOTICE \
+	          requirements.txt bindep.txt meta/execution-environment.yml meta/runtime.yml CHANGELOG.rst; do \
+	    grep -qx "$$f" .build/contents.txt || { echo "build: $$f is missing from $(TARBALL)"; exit 1; }; done
+	@if grep -E '^(benchmarks|tools|\.ci|Makefile|pyproject\.toml|requirements-.*\.txt|\.venv|tests/output)(/|$$)' .build/contents.txt; then \
+	    echo "build: development files in $(TARBALL) (above)"; exit 1; fi
+	@echo "build: $$(wc -l < .build/contents.txt) entries; licenses in, benchmarks/tools/dev pins out"
 
 # galaxy-importer offline: no ansible-test/docker, ansible-lint offline (tools/galaxy-importer.cfg).
 importer-run: $(if $(wildcard $(TARBALL)),,build-run)
@@ -225,7 +238,8 @@ bench-smoke-run:
 
 # ---------------------------------------------------------------------------- the rest
 demo: venv build-run
-	ansible-galaxy collection install --force -p .demo/collections $(TARBALL)
+	@# installed where the demo's collections path points, so ansible-galaxy has nothing to warn about
+	ANSIBLE_COLLECTIONS_PATH=$(CURDIR)/.demo/collections ansible-galaxy collection install --force -p .demo/collections $(TARBALL)
 	@test -e examples/demo.sh || { echo "examples/demo.sh is missing"; exit 1; }
 	ANSIBLE_COLLECTIONS_PATH=$(CURDIR)/.demo/collections PYTHONPATH=$(CURDIR)/.demo/collections \
 	    bash examples/demo.sh

@@ -5,8 +5,11 @@
 """Closing summary of `make test`: gate timings, then test counts from the junit XML files.
 
 The very last line is the plain ``summary: N passed, N failed, N skipped`` line that CI reads.
-Counts add up every pytest run of this `make test` (unit, integration, ee, bench-smoke) and the
-ansible-test units runs; a failed count > 0 makes this script exit 1.
+Counts add up every pytest run of this `make test` (meta, unit, unit-py39, contract, ee,
+bench-smoke), the ansible-test units runs and the ansible-test integration targets. A gate that
+failed counts as one failure more (sanity, lint, docs, ... have no test counts of their own), so
+"0 failed" always means every gate passed. Skipped tests are listed with their reasons. A failed
+count > 0 makes this script exit 1.
 """
 from __future__ import annotations
 
@@ -29,14 +32,27 @@ def counts(xml: Path) -> tuple[int, int, int, int]:
     return tests, failed, skipped, tests - failed - skipped
 
 
+def skip_reasons() -> dict[str, int]:
+    """How many tests were skipped for each reason, over every junit file."""
+    reasons: dict[str, int] = {}
+    for xml in sorted((CACHE / 'junit').glob('*.xml')):
+        for skipped in ET.parse(xml).getroot().iter('skipped'):
+            reason = (skipped.get('message') or skipped.text or '?').strip().splitlines()[0][:150]
+            reasons[reason] = reasons.get(reason, 0) + 1
+    return reasons
+
+
 def main() -> int:
     gates = CACHE / 'gates.txt'
+    failed_gates = []
     if gates.exists():
         print('\n== gates (seconds) ==')
         total = 0
         for line in gates.read_text().splitlines():
             name, status, secs = line.split()
             total += int(secs)
+            if status != 'ok':
+                failed_gates.append(name)
             print(f'  {name:<16} {status:<10} {secs:>5}')
         print(f'  {"total":<16} {"":<10} {total:>5}')
     passed = failed = skipped = 0
@@ -45,6 +61,14 @@ def main() -> int:
         t, f, s, p = counts(xml)
         print(f'  {xml.stem:<40} {p} passed, {f} failed, {s} skipped')
         passed, failed, skipped = passed + p, failed + f, skipped + s
+    reasons = skip_reasons()
+    if reasons:
+        print('\n== skipped ==')
+        for reason, number in sorted(reasons.items()):
+            print(f'  {number:>4}  {reason}')
+    if failed_gates:
+        print('\nfailed gates: ' + ' '.join(failed_gates))
+    failed += len(failed_gates)
     line = f'summary: {passed} passed, {failed} failed, {skipped} skipped'
     print(line)
     (CACHE / 'summary.txt').write_text(line + '\n')
