@@ -471,3 +471,18 @@ def test_strict_returns_what_two_reads_agreed_on(schedule, mode):
         assert model.served <= paging.STRICT_READS * bound(model)
 
     check()
+
+
+@pytest.mark.parametrize("kind", ["end", "delete"])
+def test_the_documented_regime_25_in_flight_in_random_order(schedule, kind):
+    """paging.py's docstring: per_page 200, 25 in flight served in random order, a change per request: no failure."""
+    rng = random.Random(kind)
+    schedule(7)
+
+    def one_per_read(_read: int) -> t.Sequence[Change]:
+        return [(kind, rng.random())]
+
+    model = Model(100 * 200, 200, one_per_read)
+    listing = read_listing(model.read_page, 200, 25)
+    check_guarantee(model, ids(listing))
+    assert model.served <= 2 * 100
