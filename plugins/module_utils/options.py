@@ -49,9 +49,6 @@ API_URL_ENV = CONNECTION_ENV["api_url"]
 
 CONSISTENCY = ("standard", "strict")
 
-# The API's documented burst limit, and the most one task may wait in all (the design's defaults).
-DEFAULT_RATE_LIMIT_PER_MINUTE = 250
-DEFAULT_TOTAL_MAX_WAIT = 600.0
 
 # The one warning a task gives when it does not verify the API's certificate (urllib3's own is silenced).
 INSECURE_WARNING = ("validate_certs is false: the TLS certificate of %s is not verified; "
@@ -70,10 +67,10 @@ def connection_argument_spec() -> dict:
         validate_certs=dict(type="bool", default=True),
         ca_path=dict(type="path"),
         concurrency=dict(type="int", default=api.DEFAULT_CONCURRENCY),
-        rate_limit_per_minute=dict(type="int", default=DEFAULT_RATE_LIMIT_PER_MINUTE),
+        rate_limit_per_minute=dict(type="int", default=api.DEFAULT_RATE_LIMIT_PER_MINUTE),
         retries=dict(type="int", default=api.DEFAULT_RETRIES),
         retry_max_wait=dict(type="float", default=api.DEFAULT_RETRY_MAX_WAIT),
-        total_max_wait=dict(type="float", default=DEFAULT_TOTAL_MAX_WAIT),
+        total_max_wait=dict(type="float", default=api.DEFAULT_TOTAL_MAX_WAIT),
     )
 
 

@@ -212,8 +212,8 @@ def test_the_client_accepts_what_make_client_gives():
 def test_defaults_are_the_clients():
     spec = o.argument_spec()
     assert spec["concurrency"]["default"] == api.DEFAULT_CONCURRENCY == 25
-    assert spec["rate_limit_per_minute"]["default"] == getattr(api, "DEFAULT_RATE_LIMIT_PER_MINUTE", 250) == 250
-    assert spec["total_max_wait"]["default"] == getattr(api, "DEFAULT_TOTAL_MAX_WAIT", 600.0) == 600.0
+    assert spec["rate_limit_per_minute"]["default"] == api.DEFAULT_RATE_LIMIT_PER_MINUTE == 250
+    assert spec["total_max_wait"]["default"] == api.DEFAULT_TOTAL_MAX_WAIT == 600.0
     assert "default" not in spec["ca_path"]
 
 
