@@ -149,6 +149,9 @@ meta:
       description:
         - How many snapshots the API reports for the query it was asked (before the collection's own filters).
         - V(1) when O(snapshot_id) is set.
+        - For a question about one Droplet (O(resource_id) a Droplet id, without O(page)), how many snapshots that
+          Droplet has (before the collection's other filters), whether its own endpoint or the account listing
+          answered; not the account's count of Droplet snapshots.
       type: int
       sample: 2
 links:
