@@ -1,4 +1,7 @@
 #!/usr/bin/env bash
+# Copyright (c) snapfleet developers
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 # The snapfleet.digitalocean demo: `make demo` builds and installs the collection into
 # .demo/collections, then runs this script with ANSIBLE_COLLECTIONS_PATH pointing there.
 #

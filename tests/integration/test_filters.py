@@ -1,3 +1,7 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) snapfleet developers
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Filters, sorting, limit, fields, group_by and terms (issue 6), through the module and the lookup.
 
 Each case's expected ids are computed below from ``sim.snapshots`` with plain Python

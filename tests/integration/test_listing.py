@@ -1,3 +1,7 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) snapfleet developers
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Listings through the module and the lookup: exact ids in the API's order, paging, links, check mode.
 
 One ``cases.yml`` run serves every test of this file (and one more run with ``--check``).

@@ -1,3 +1,7 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) snapfleet developers
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """What the lookup costs in requests (issue 3), counted in the simulator's request log.
 
 450 snapshots at per_page 200: one listing is exactly 3 requests.

@@ -1,3 +1,7 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) snapfleet developers
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """The HTML snapshot report (examples/report.yml): every number it shows, checked.
 
 The report playbook runs for real (ansible-playbook, the snapshots lookup, the template)
