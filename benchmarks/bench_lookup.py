@@ -1,3 +1,8 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) snapfleet developers
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
 """Benchmark ``lookup``: a template using the ``snapshots`` lookup, rendered for 20 hosts.
 
 Ansible renders a template once per host, each in a worker process of its own, so an

@@ -1,3 +1,8 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) snapfleet developers
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
 """Benchmark ``playbook``: a whole ansible-playbook run listing 10,000 snapshots.
 
 Three plays, in rounds (see ``run``), against one simulator in this process:

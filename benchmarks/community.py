@@ -1,3 +1,8 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) snapfleet developers
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
 """community.digitalocean 1.27.0, fetched at bench time into .cache/bench/ (never committed).
 
 It ships inside the ``ansible`` 12.3.0 package on PyPI. ``pip download`` fetches that

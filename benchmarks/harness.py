@@ -1,3 +1,8 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) snapfleet developers
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
 """What every benchmark shares: statistics, tables, verdicts, child processes and ansible-playbook.
 
 The benchmarks measure on a noisy 2-core machine, so each figure is the median of
@@ -15,6 +20,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -177,11 +183,19 @@ def child_env(**extra: str) -> dict[str, str]:
     return env
 
 
-def run_listing(url: str, strategy: str, tracemalloc: bool = False, timeout: float = 900) -> dict[str, Any]:
+def run_listing(url: str, strategy: str, tracemalloc: bool = False, timeout: float = 900,
+                concurrency: int | None = None, burst_window: float | None = None,
+                rate_limit_per_minute: int | None = None) -> dict[str, Any]:
     """List every snapshot with the client alone in a fresh process (benchmarks/listing.py); return its report."""
     command = [PYTHON, "-m", LISTING_MODULE, "--url", url, "--token", TOKEN, "--strategy", strategy]
     if tracemalloc:
         command.append("--tracemalloc")
+    if concurrency is not None:
+        command += ["--concurrency", str(concurrency)]
+    if burst_window is not None:
+        command += ["--burst-window", str(burst_window)]
+    if rate_limit_per_minute is not None:
+        command += ["--rate-limit-per-minute", str(rate_limit_per_minute)]
     done = subprocess.run(command, capture_output=True, text=True, env=child_env(), timeout=timeout, check=False)
     if done.returncode != 0:
         raise RuntimeError(f"listing child failed (rc={done.returncode}): {done.stderr.strip()[-2000:]}")
@@ -255,13 +269,33 @@ class Ansible:
 
     def run(self, playbook: str, extra_vars: dict[str, Any], *args: str, timeout: float = 900) -> tuple[int, float, str]:
         """Run a playbook; return (exit code, wall seconds of the whole ansible-playbook, its output)."""
+        rc, wall, _cpu, output = self.measure(playbook, extra_vars, *args, timeout=timeout)
+        return rc, wall, output
+
+    def measure(self, playbook: str, extra_vars: dict[str, Any], *args: str,
+                timeout: float = 900) -> tuple[int, float, float, str]:
+        """Run a playbook; return (exit code, wall seconds, CPU seconds, output).
+
+        CPU seconds are user + system of the whole ansible-playbook process tree: os.wait4's
+        rusage of the ansible-playbook process, which on Linux includes every descendant it
+        waited for (its workers, and the module processes they ran).
+        """
         vars_file = self.write("extra-vars.json", json.dumps(extra_vars))
         command = [self.playbook, "-i", "inventory.ini", "-e", f"@{vars_file}", playbook, *args]
-        started = time.perf_counter()
-        done = subprocess.run(command, cwd=self.workdir, env=self.env, capture_output=True, text=True,
-                              timeout=timeout, check=False)
-        wall = time.perf_counter() - started
-        return done.returncode, wall, done.stdout + done.stderr
+        with tempfile.TemporaryFile(mode="w+", encoding="utf-8") as output:
+            started = time.perf_counter()
+            proc = subprocess.Popen(command, cwd=self.workdir, env=self.env, stdout=output, stderr=subprocess.STDOUT)
+            timer = threading.Timer(timeout, proc.kill)
+            timer.start()
+            try:
+                _pid, status, usage = os.wait4(proc.pid, 0)
+            finally:
+                timer.cancel()
+            wall = time.perf_counter() - started
+            proc.returncode = os.waitstatus_to_exitcode(status)
+            output.seek(0)
+            text = output.read()
+        return proc.returncode, wall, usage.ru_utime + usage.ru_stime, text
 
 
 def tail(text: str, lines: int = 15) -> str:

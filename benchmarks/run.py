@@ -1,11 +1,18 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) snapfleet developers
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
 """Run the benchmarks against the simulator and write the results (``make bench``).
 
     python benchmarks/run.py                  # everything; writes benchmarks/results.md
     python benchmarks/run.py --only client    # one benchmark (repeatable); writes .cache/bench/results-client.md
     python benchmarks/run.py --quick          # tiny sizes, one run each, no community.digitalocean (smoke test)
 
-Benchmarks: client (the client alone at 0/50/250 ms beside the sequential strategy),
-playbook (whole ansible-playbook runs beside community.digitalocean 1.27.0), lookup
+Benchmarks: client (the client alone at 0/50/250 ms beside the sequential strategy, and the
+default concurrency), limits (60,000 snapshots under the documented rate limits), playbook
+(whole ansible-playbook runs beside community.digitalocean 1.27.0), cpu (the CPU a playbook
+spends on the client, against a trivial module returning the same snapshots), lookup
 (a template rendered for 20 hosts, with and without cache), memory (10,000 and 100,000
 snapshots). Each prints its table as it finishes; the file gets all of them and the
 target verdicts. Raw measurements go beside it as JSON (``--json``).
@@ -33,6 +40,8 @@ if str(REPO / ".collections") not in sys.path:
 
 from ansible_collections.snapfleet.digitalocean.benchmarks import (  # noqa: E402
     bench_client,
+    bench_cpu,
+    bench_limits,
     bench_lookup,
     bench_memory,
     bench_playbook,
@@ -44,7 +53,8 @@ from ansible_collections.snapfleet.digitalocean.benchmarks.harness import (  # n
     Table,
 )
 
-BENCHMARKS = {module.NAME: module for module in (bench_client, bench_playbook, bench_lookup, bench_memory)}
+BENCHMARKS = {module.NAME: module
+              for module in (bench_client, bench_limits, bench_playbook, bench_cpu, bench_lookup, bench_memory)}
 RESULTS = REPO / "benchmarks" / "results.md"
 
 

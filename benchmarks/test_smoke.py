@@ -1,3 +1,8 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) snapfleet developers
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
 """Smoke test of the benchmarks: ``run.py --quick`` runs every benchmark and writes well-formed tables.
 
 It never asserts on times (they belong to ``make bench``); it asserts the shape of the
@@ -71,13 +76,17 @@ def test_results_file_is_well_formed(quick: tuple[str, dict]) -> None:
     assert "Reproduce: `make bench`" in text
     assert "Quick run (`--quick`)" in text
     assert raw["errors"] == {}
-    for section in ("## client", "## playbook", "## lookup", "## memory"):
+    for section in ("## client", "## limits", "## playbook", "## cpu", "## lookup", "## memory"):
         assert section in text
     found = tables(text)
     assert set(found) == {
         "Targets",
         "Listing 1,000 snapshots with the client alone",
+        "Concurrency: 1,000 snapshots (5 pages) at 50 ms",
+        "Listing 6,000 snapshots (30 pages) under the documented limits (5,000/hour, 25/minute), a minute lasting 1.00 s",
         "A whole ansible-playbook run listing 1,000 snapshots (one host, connection local)",
+        "CPU of a whole ansible-playbook run returning 1,000 snapshots (user + system, process tree)",
+        "Where the client's CPU goes (benchmarks/listing.py, 1,000 snapshots, 0 ms)",
         "A template with the snapshots lookup (400 snapshots, 2 requests per listing, 10 ms latency)",
         "Peak memory of the client alone (listing process; simulator in another process)",
     }
@@ -87,12 +96,12 @@ def test_every_target_has_a_verdict(quick: tuple[str, dict]) -> None:
     text, raw = quick
     header, *rows = tables(text)["Targets"]
     assert header == ["#", "target", "measured", "verdict"]
-    assert [row[0] for row in rows] == [str(i) for i in range(1, 7)]
+    assert [row[0] for row in rows] == [str(i) for i in range(1, 10)]
     assert all(row[3] in VERDICTS for row in rows)
     assert [t["verdict"] for t in raw["targets"]] == [row[3] for row in rows]
     # --quick never fetches community.digitalocean, and says so.
-    assert rows[1][2] == "unavailable: not run with --quick"
-    assert rows[1][3] == "n/a"
+    assert rows[3][2] == "unavailable: not run with --quick"
+    assert rows[3][3] == "n/a"
 
 
 def test_client_table_counts_requests_exactly(quick: tuple[str, dict]) -> None:
@@ -101,12 +110,32 @@ def test_client_table_counts_requests_exactly(quick: tuple[str, dict]) -> None:
     assert [(row[0], row[3]) for row in rows] == [
         (latency, requests) for latency in ("0 ms", "10 ms", "50 ms") for requests in ("5", "26")
     ]
-    runs = raw["results"]["client"]["runs"]
+    runs = dict(raw["results"]["client"]["runs"])
+    sweep = runs.pop("concurrency")
     # 1,000 snapshots: 5 pages of 200; sequential: the account probe + 25 pages of 40.
     assert {key: [(r["snapshots"], r["server_requests"], r["requests"]) for r in rs] for key, rs in runs.items()} == {
         f"{latency}ms/{strategy}": [(1000, n, n)]
         for latency in (0, 10, 50) for strategy, n in (("client", 5), ("sequential", 26))
     }
+    assert {level: [(r["snapshots"], r["server_requests"]) for r in rs] for level, rs in sweep.items()} == {
+        "8": [(1000, 5)], "25": [(1000, 5)]}
+    assert all(r["max_in_flight"] <= int(level) for level, rs in sweep.items() for r in rs)
+
+
+def test_limits_and_cpu_counts(quick: tuple[str, dict]) -> None:
+    _text, raw = quick
+    limits = raw["results"]["limits"]["runs"]
+    # 30 pages against a burst of 25 a "minute": the paced client meets at most a handful of 429s,
+    # and every page is read; unpaced, the API's 429s must show (the simulator really limits).
+    paced, unpaced = limits["paced"], limits["unpaced"]
+    assert [r["snapshots"] for r in paced + unpaced] == [6000, 6000]
+    assert all(r["answers_429"] <= 5 and r["server_requests"] == 30 + r["answers_429"] for r in paced)
+    assert unpaced[0]["answers_429"] >= 1
+    cpu = raw["results"]["cpu"]
+    assert [sorted(one) for one in cpu["rounds"]] == [["snapfleet", "trivial"]]
+    assert all(v["cpu"] > 0 for one in cpu["rounds"] for v in one.values())
+    assert [(r["snapshots"], r["requests"]) for r in cpu["breakdown"]] == [(1000, 5)]
+    assert all(r["import_cpu"] > 0 and r["cpu"] > 0 for r in cpu["breakdown"])
 
 
 def test_lookup_and_playbook_counts(quick: tuple[str, dict]) -> None:
