@@ -415,7 +415,7 @@ def policies(draw: t.Callable) -> dict:
     return options
 
 
-PROPERTY = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+PROPERTY = settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 @PROPERTY

@@ -22,7 +22,6 @@ from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.snapfleet.digitalocean.plugins.module_utils import options as o
 from ansible_collections.snapfleet.digitalocean.plugins.module_utils import retention as engine
-from ansible_collections.snapfleet.digitalocean.plugins.module_utils.errors import OptionError
 from ansible_collections.snapfleet.digitalocean.plugins.modules import snapshot_retention
 from ansible_collections.snapfleet.digitalocean.tests.simulator import Fault, make_snapshots
 from ansible_collections.snapfleet.digitalocean.tests.unit.plugins.helpers import TOKEN
@@ -253,39 +252,3 @@ def test_bad_input_is_refused_before_any_request(make_sim, extra, words):
     assert result["failed"] is True
     assert words in result["msg"], result["msg"]
     assert sim.requests == []
-
-
-@pytest.mark.parametrize("options", [{"keep_daily": -2}, {"keep_within_weekly": "2w2w"}, {"timezone": "Nowhere/City"}])
-def test_the_module_and_the_filter_use_the_same_words(make_sim, options):
-    from ansible.errors import AnsibleFilterError  # pylint: disable=import-outside-toplevel
-
-    from ansible_collections.snapfleet.digitalocean.plugins.filter.retention import retention
-
-    sim = make_sim(snapshots=SNAPSHOTS)
-    with pytest.raises(AnsibleFilterError) as info:
-        retention(SNAPSHOTS, **options)
-    with pytest.raises(OptionError) as direct:
-        engine.parse_policy(options)
-    assert _run(_args(sim, **options))["msg"] == info.value.message == direct.value.message
-
-
-def test_the_spec_and_the_docs_agree():
-    """Every option of the module's spec is documented with the same type, default, choices and elements."""
-    from ansible.utils.plugin_docs import get_docstring  # pylint: disable=import-outside-toplevel
-
-    doc = get_docstring(snapshot_retention.__file__, fragment_loader=_fragments())[0]
-    spec = snapshot_retention.module_spec()
-    assert sorted(doc["options"]) == sorted(spec)
-    for name, option in spec.items():
-        documented = doc["options"][name]
-        assert documented.get("type", "str") == option.get("type", "str"), name
-        assert documented.get("default") == option.get("default"), name
-        assert documented.get("elements") == option.get("elements"), name
-        if "choices" in option:
-            assert list(documented["choices"]) == option["choices"], name
-
-
-def _fragments() -> t.Any:
-    from ansible.plugins.loader import fragment_loader  # pylint: disable=import-outside-toplevel
-
-    return fragment_loader
