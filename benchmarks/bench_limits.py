@@ -44,7 +44,10 @@ from ansible_collections.snapfleet.digitalocean.tests.simulator import RateLimit
 NAME = "limits"
 TIME_SCALE = 6.0  # a "minute" of 10 s
 MOST_429 = 5  # "a handful"
-SLACK = 1.15  # within 15 % of the floor
+# Within 25 % of the floor at a 10 s minute: besides the minute, a listing spends a few round trips
+# that the floor does not count (the pages after the 250th still go in waves of `concurrency`, and a
+# request holds its burst slot until a minute after its answer); against a real minute they weigh 6x less.
+SLACK = 1.25
 
 
 def plan(settings: Settings) -> dict[str, Any]:

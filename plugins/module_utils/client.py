@@ -139,6 +139,7 @@ class Client:
         """
         params = dict(params or {})
         task = self._task()
+        droplet_scoped = path.startswith("/v2/droplets/")  # the Droplet-scoped model (contract.py)
         already_read = [first_page] if first_page is not None and page is None else []
 
         def read_page(number: int) -> Page:
@@ -149,7 +150,7 @@ class Client:
             query["per_page"] = per_page
             body, attempts, _headers = self.transport.get_json("GET", path, query, task)
             try:
-                snapshots, total, links = parse_list_body(body)
+                snapshots, total, links = parse_list_body(body, droplet_scoped)
             except ValueError as exc:
                 raise APIError(200, shown_path(path, query), attempts,
                                detail="the answer does not match the API's contract: %s" % exc) from None

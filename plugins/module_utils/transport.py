@@ -19,7 +19,6 @@ No Ansible imports: this runs the same in a module on a managed host and in a lo
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import random
 import re
@@ -29,7 +28,7 @@ import traceback
 import typing as t
 import warnings
 
-from .contract import _describe_non_json
+from .contract import ContractError, _describe_non_json, decode_json, error_fields
 from .errors import APIError, MissingDependencyError, TransportError, redact
 from .pacing import Pacer, RequestBudget, TimeBudget
 
@@ -373,7 +372,11 @@ class Transport:
                     if not content.strip():
                         return None, call.attempts, response.headers
                     try:
-                        return json.loads(content), call.attempts, response.headers
+                        return decode_json(content), call.attempts, response.headers
+                    except ContractError as exc:
+                        # Complete JSON that breaks the contract (NaN, Infinity): asking again gives the same.
+                        raise APIError(last_status, shown, call.attempts, method=method,
+                                       detail="the answer does not match the API's contract: %s" % exc) from None
                     except (ValueError, RecursionError):  # RecursionError: absurdly nested JSON
                         fault = _describe_non_json(response)
                 if call.attempts > self.retries:
@@ -397,19 +400,14 @@ class Transport:
 
     def api_error(self, method: str, response: t.Any, path: str, call: _Call) -> APIError:
         """The APIError for a non-2xx answer, with what its body and headers say."""
-        api_id = api_message = request_id = None
         details = []
         try:
-            body = json.loads(response.content)
+            body = decode_json(response.content) if response.content.strip() else None
         except (ValueError, RecursionError):
             body = None
-            if response.content:
-                details.append(_describe_non_json(response))
-        if isinstance(body, dict):
-            api_id = _text(body.get("id"))
-            api_message = _text(body.get("message"))
-            request_id = _text(body.get("request_id"))
-        elif body is not None:
+            details.append(_describe_non_json(response))
+        api_id, api_message, request_id = error_fields(body)
+        if body is not None and not isinstance(body, dict):
             details.append("the error answer is not the API's error object")
         request_id = request_id or response.headers.get("X-Request-Id")
         status = response.status_code
@@ -440,7 +438,3 @@ def shown_path(path: str, params: t.Optional[dict]) -> str:
     if not params:
         return path
     return path + "?" + "&".join("%s=%s" % (k, v) for k, v in params.items() if v is not None)
-
-
-def _text(value: t.Any) -> t.Optional[str]:
-    return None if value is None else str(value)

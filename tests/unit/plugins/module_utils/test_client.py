@@ -349,6 +349,4 @@ def test_droplet_endpoint_is_just_another_path(make_sim):
     with _client(sim) as client:
         listing = client.list("/v2/droplets/%s/snapshots" % droplet, per_page=2)
     assert [s["id"] for s in listing.snapshots] == wanted
-    if any("type" in s for s in listing.snapshots):  # TODO(transport): drop once contract.py normalises it
-        pytest.xfail("contract.py does not normalise the Droplet-scoped model yet")
     assert all(isinstance(s["id"], str) and "type" not in s for s in listing.snapshots)

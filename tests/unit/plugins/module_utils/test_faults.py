@@ -361,3 +361,14 @@ def test_a_nan_ratelimit_reset_is_ignored(raw_server, reset):
         client.list(LIST)
         # The second request consults the budget the first answer reported.
         assert client.list(LIST).total == 0
+
+
+def test_nan_in_an_answer_is_a_contract_error_reported_at_once(raw_server):
+    body = b'{"snapshots": [{"id": "1", "size_gigabytes": NaN}], "links": {}, "meta": {"total": 1}}'
+    raw_server.payload = http_answer(200, body, {"Content-Type": "application/json"})
+    with Client(TOKEN, api_url=raw_server.url, retries=3, retry_backoff=0) as client, pytest.raises(APIError) as caught:
+        client.list(LIST)
+    # Complete JSON that breaks the contract: asking again would give the same answer.
+    assert (caught.value.status, caught.value.attempts, raw_server.requests) == (200, 1, 1)
+    assert "the answer does not match the API's contract" in caught.value.detail
+    assert "NaN" in caught.value.detail
