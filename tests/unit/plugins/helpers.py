@@ -45,7 +45,7 @@ def api_spec_path() -> t.Optional[Path]:
 
 
 class Recorder:
-    """A ``sleeper`` for Client/RateBudget that records every wait it is asked for.
+    """A ``sleeper`` for Client that records every wait it is asked for (see also module_utils/clocks.py).
 
     ``real`` seconds at most are really slept per call (0: none), so a test can
     check that a 100 s Retry-After was honoured without waiting 100 s.
