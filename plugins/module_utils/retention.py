@@ -42,8 +42,8 @@ GROUP_BY = ("resource_id", "resource_type", "region", "none")
 DEFAULT_GROUP_BY = "resource_id"
 DEFAULT_TIMEZONE = "UTC"
 #: Every option a policy takes, in the order they are documented.
-POLICY_OPTIONS = (tuple(name for name, _ in COUNT_OPTIONS) + ("keep_within",)
-                  + tuple(name for name, _ in WITHIN_PERIOD_OPTIONS)
+POLICY_OPTIONS = (tuple(name for name, _period_name in COUNT_OPTIONS) + ("keep_within",)
+                  + tuple(name for name, _period_name in WITHIN_PERIOD_OPTIONS)
                   + ("keep_tags", "group_by", "timezone", "allow_empty_group"))
 
 REASON_UNDATED = "no readable created_at"
@@ -204,7 +204,7 @@ def parse_policy(options: t.Mapping[str, t.Any]) -> Policy:
     if unknown:
         raise OptionError(unknown[0], "unknown retention option%s %s; the options are %s"
                           % ("s" if len(unknown) > 1 else "", ", ".join(unknown), ", ".join(POLICY_OPTIONS)))
-    counts = {option: _count(option, options.get(option)) for option, _ in COUNT_OPTIONS}
+    counts = {option: _count(option, options.get(option)) for option, _period_name in COUNT_OPTIONS}
     keep_within = None
     if options.get("keep_within") not in (None, ""):
         keep_within = parse_duration("keep_within", options["keep_within"])
@@ -212,7 +212,7 @@ def parse_policy(options: t.Mapping[str, t.Any]) -> Policy:
             # As in restic, a zero duration leaves the rule off.
             keep_within = None
     within = {}
-    for option, _ in WITHIN_PERIOD_OPTIONS:
+    for option, _period_name in WITHIN_PERIOD_OPTIONS:
         if options.get(option) not in (None, ""):
             duration = parse_duration(option, options[option])
             if not duration.is_zero():
@@ -447,10 +447,10 @@ def plan_retention(snapshots: t.Iterable[dict], options: t.Mapping[str, t.Any]) 
 def retention_argument_spec() -> dict:
     """The policy options as an Ansible argument spec (module and filter). A fresh dict on each call."""
     spec: t.Dict[str, dict] = {}
-    for option, _ in COUNT_OPTIONS:
+    for option, _period_name in COUNT_OPTIONS:
         spec[option] = dict(type="int")
     spec["keep_within"] = dict(type="str")
-    for option, _ in WITHIN_PERIOD_OPTIONS:
+    for option, _period_name in WITHIN_PERIOD_OPTIONS:
         spec[option] = dict(type="str")
     spec["keep_tags"] = dict(type="list", elements="list")
     spec["group_by"] = dict(type="str", choices=list(GROUP_BY), default=DEFAULT_GROUP_BY)

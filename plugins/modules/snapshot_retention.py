@@ -208,6 +208,11 @@ failed_deletes:
     request_id:
       description: The API's request id, to quote to DigitalOcean support.
       type: str
+would_delete:
+  description: The ids the plan would have deleted, when O(max_delete) refused the run (nothing was deleted).
+  returned: when the plan prunes more than O(max_delete) allows
+  type: list
+  elements: str
 meta:
   description: The listing's C(total), as the API counted it before the collection's filters.
   returned: always

@@ -402,10 +402,10 @@ durations = st.one_of(st.none(), st.sampled_from(["1d", "7d", "2w", "1m", "6m", 
 @st.composite
 def policies(draw: t.Callable) -> dict:
     options: t.Dict[str, t.Any] = {}
-    for option, _ in r.COUNT_OPTIONS:
+    for option, _period in r.COUNT_OPTIONS:
         options[option] = draw(st.one_of(st.none(), st.integers(-1, 4)))
     options["keep_within"] = draw(durations)
-    for option, _ in r.WITHIN_PERIOD_OPTIONS:
+    for option, _period in r.WITHIN_PERIOD_OPTIONS:
         options[option] = draw(durations)
     options["keep_tags"] = draw(st.one_of(st.none(), st.lists(
         st.lists(st.sampled_from(["keep", "env:prod", "x", ""]), min_size=1, max_size=2), max_size=2)))
