@@ -22,6 +22,7 @@ it, between two page reads). Every test counts the requests against the bound.
 
 from __future__ import annotations
 
+import os
 import random
 import threading
 import typing as t
@@ -37,7 +38,8 @@ hypothesis = pytest.importorskip("hypothesis")
 st = pytest.importorskip("hypothesis.strategies")
 given, settings, HealthCheck = hypothesis.given, hypothesis.settings, hypothesis.HealthCheck
 
-PROPERTY = settings(max_examples=300, deadline=None, database=None,
+# SNAPFLEET_PAGING_EXAMPLES=5000 for a long run; 300 keeps the unit suite quick.
+PROPERTY = settings(max_examples=int(os.environ.get("SNAPFLEET_PAGING_EXAMPLES", "300")), deadline=None, database=None,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 
 Change = t.Tuple[str, float]  # (kind, where in [0, 1)): kind in end, head, at, delete
