@@ -55,8 +55,8 @@ options:
         API's certificate with instead of the system's (as the C(ca_path) option of M(ansible.builtin.uri) does),
         for an API reached through a TLS-inspecting proxy or signed by a private certificate authority.
       - Ignored when O(validate_certs=false).
-      - Whatever E(REQUESTS_CA_BUNDLE) or E(CURL_CA_BUNDLE) say, this option and O(validate_certs) decide how the
-        API's certificate is verified.
+      - This option and O(validate_certs=false) win over E(REQUESTS_CA_BUNDLE) and E(CURL_CA_BUNDLE); with neither,
+        those variables are honoured as C(requests) does (and the system's CA certificates are used without them).
       - If not set, the environment variable E(DIGITALOCEAN_CA_PATH) is used.
     type: path
   concurrency:
@@ -163,8 +163,8 @@ options:
         API's certificate with instead of the system's (as the C(ca_path) option of M(ansible.builtin.uri) does),
         for an API reached through a TLS-inspecting proxy or signed by a private certificate authority.
       - Ignored when O(validate_certs=false).
-      - Whatever E(REQUESTS_CA_BUNDLE) or E(CURL_CA_BUNDLE) say, this option and O(validate_certs) decide how the
-        API's certificate is verified.
+      - This option and O(validate_certs=false) win over E(REQUESTS_CA_BUNDLE) and E(CURL_CA_BUNDLE); with neither,
+        those variables are honoured as C(requests) does (and the system's CA certificates are used without them).
     type: path
     env:
       - name: DIGITALOCEAN_CA_PATH

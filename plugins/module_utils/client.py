@@ -8,7 +8,8 @@
 Built on three concerns that live elsewhere: transport.py sends the requests (session,
 certificates, proxies, retries, pacing, the time budgets), contract.py checks and
 normalises what the API answers, and paging.py reads a whole listing consistently. Each
-public operation is one task: it gets one ``total_max_wait`` budget for all its waits.
+public operation is one task: it gets one ``total_max_wait`` budget for all its waits, unless
+it runs inside ``Client.one_task()``, whose operations share one.
 
 No Ansible imports, so it runs the same inside a module on a managed host and inside a
 lookup on the controller.
@@ -16,6 +17,7 @@ lookup on the controller.
 
 from __future__ import annotations
 
+import contextlib
 import time
 import typing as t
 from concurrent.futures import ThreadPoolExecutor
@@ -91,6 +93,7 @@ class Client:
         self._token = token
         self.concurrency = max(1, int(concurrency))
         self.total_max_wait = max(0.0, float(total_max_wait))
+        self._shared: t.Optional[TimeBudget] = None  # the budget of one_task(), if inside one
         self.transport = Transport(
             token, api_url, timeout=timeout, validate_certs=validate_certs, ca_path=ca_path, retries=retries,
             retry_max_wait=retry_max_wait, retry_backoff=retry_backoff, rate_limit_per_minute=rate_limit_per_minute,
@@ -121,8 +124,23 @@ class Client:
     def __exit__(self, *exc: t.Any) -> None:
         self.close()
 
+    @contextlib.contextmanager
+    def one_task(self) -> t.Iterator[TimeBudget]:
+        """Make every operation inside share one ``total_max_wait`` budget (a module run, a lookup call).
+
+        Outside it, each public operation is a task of its own.
+        """
+        if self._shared is not None:  # already inside: the outer task's budget goes on
+            yield self._shared
+            return
+        self._shared = self.transport.task(self.total_max_wait)
+        try:
+            yield self._shared
+        finally:
+            self._shared = None
+
     def _task(self) -> TimeBudget:
-        return self.transport.task(self.total_max_wait)
+        return self._shared if self._shared is not None else self.transport.task(self.total_max_wait)
 
     # -- reading ----------------------------------------------------------------------------------
 

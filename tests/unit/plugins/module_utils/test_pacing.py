@@ -200,6 +200,17 @@ def test_each_operation_gets_its_own_task_budget(make_sim):
     assert fake.total > 5.0  # the second listing had a budget of its own
 
 
+def test_operations_inside_one_task_share_its_budget(make_sim):
+    fake = FakeTime()
+    sim = make_sim(snapshots=make_snapshots(count=5, seed=3))
+    sim.add_fault(Fault("status", path=LIST, status=503, times=None))
+    with _client(sim, fake, retries=3, retry_max_wait=5.0, total_max_wait=5.0) as client, client.one_task():
+        for _index in range(3):
+            with pytest.raises(APIError):
+                client.list(LIST)
+    assert 0 < fake.total <= 5.0 + 1e-9
+
+
 # -- against the simulator's documented limits ------------------------------------------------------
 
 def test_300_pages_under_the_burst_limit_meet_no_429(make_sim):
