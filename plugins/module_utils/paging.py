@@ -554,12 +554,14 @@ def _outside_windows(reads: t.List[_Read], per_page: int, direction: str,
                      observed: t.Dict[str, t.List[t.Tuple[int, int]]], key: t.Dict[str, float]) -> t.List[t.List[str]]:
     """Orders that a page read implies for the snapshots it did NOT show, under monotone change.
 
-    A read of positions [a, b) at total T did not show z, which existed then (under deletions every
-    snapshot read existed at every larger total; under creations at every larger total than one it
-    was read at). If z was read at x at a total <= T, it sat at >= x at T (deletions move it back
-    later, creations push it forward), so x >= a puts it after the window. Under deletions, read at
-    x < a at a total >= T (earlier), it stood before the window's first snapshot, which sat at >= a
-    then (it may have been deleted since, so x < b would not do).
+    A read of positions [a, b) at total T did not show z. Read at x at a total T' <= T, z existed
+    at T (deletions: T is earlier; creations: T is later) and sat there in [x, x + T - T']: x >= a
+    puts it after the window, x + T - T' < a before it. Under deletions, read at x < a at a total
+    >= T (earlier), it stood before the window's first snapshot, which sat at >= a then. Under
+    creations, read at x at a total T' > T, it sat at T in [x - (T' - T), x] if it existed then:
+    x - (T' - T) >= a puts it after the window. That one assumes z existed at T, true of every
+    snapshot that existed throughout; one created since may be placed wrong (it may or may not
+    appear at all), and a contradiction is caught as a cycle by the caller.
     """
     spread = max(r.total for r in reads) - min(r.total for r in reads) + per_page
     ranked = sorted((k, sid) for sid, k in key.items())
@@ -581,8 +583,14 @@ def _outside_windows(reads: t.List[_Read], per_page: int, direction: str,
                 if total <= read.total and position >= start:
                     pairs.append([last, sid])
                     break
+                if total <= read.total and position + read.total - total < start:
+                    pairs.append([sid, first])
+                    break
                 if direction == "deletions" and total >= read.total and position < start:
                     pairs.append([sid, first])
+                    break
+                if direction == "creations" and total > read.total and position - (total - read.total) >= start:
+                    pairs.append([last, sid])
                     break
     return pairs
 
