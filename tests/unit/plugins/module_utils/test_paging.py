@@ -488,3 +488,18 @@ def test_the_documented_regime_25_in_flight_in_random_order(schedule, kind):
     listing = read_listing(model.read_page, 200, 25)
     check_guarantee(model, ids(listing))
     assert model.served <= 2 * 100
+
+
+@pytest.mark.parametrize("concurrency", [1, 25])
+def test_creations_at_the_end_keep_the_api_s_order_exactly(schedule, concurrency):
+    """The likeliest change (new snapshots at the end): served in any order, the result is in the API's order."""
+    schedule(3)
+
+    def one_per_read(_read: int) -> t.Sequence[Change]:
+        return [("end", 0.0)]
+
+    model = Model(50 * 200, 200, one_per_read)
+    result = ids(read_listing(model.read_page, 200, concurrency))
+    check_guarantee(model, result)
+    where = {sid: index for index, sid in enumerate(model.universe)}
+    assert [where[s] for s in result] == sorted(where[s] for s in result)
