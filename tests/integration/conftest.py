@@ -268,8 +268,13 @@ def lookup_error(result: dict) -> str:
     """The collection's own message from a failed lookup task (what follows Ansible's preamble)."""
     assert result["_status"] == "failed", "the lookup task did not fail: %r" % (result,)
     message = result["msg"]
-    assert LOOKUP_FAILED in message, "not a lookup failure: %s" % message
-    return message.split(LOOKUP_FAILED, 1)[1]
+    # ansible-core 2.19 and later put their preamble before the plugin's message; 2.16 to 2.18
+    # show the plugin's AnsibleError message as it is.
+    if LOOKUP_FAILED in message:
+        return message.split(LOOKUP_FAILED, 1)[1]
+    import ansible
+    assert ansible.__version__.startswith(("2.16.", "2.17.", "2.18.")), "not a lookup failure: %s" % message
+    return message
 
 
 def ids(snapshots: t.Iterable[dict]) -> list[str]:
