@@ -14,7 +14,8 @@ default concurrency), limits (60,000 snapshots under the documented rate limits)
 (whole ansible-playbook runs beside community.digitalocean 1.27.0), cpu (the CPU a playbook
 spends on the client, against a trivial module returning the same snapshots), lookup
 (a template rendered for 20 hosts, with and without cache), memory (10,000 and 100,000
-snapshots). Each prints its table as it finishes; the file gets all of them and the
+snapshots), per_host (20 hosts asking for their own Droplet's newest snapshot: the Droplet
+plan beside the account listing). Each prints its table as it finishes; the file gets all of them and the
 target verdicts. Raw measurements go beside it as JSON (``--json``).
 """
 
@@ -44,6 +45,7 @@ from ansible_collections.snapfleet.digitalocean.benchmarks import (  # noqa: E40
     bench_limits,
     bench_lookup,
     bench_memory,
+    bench_per_host,
     bench_playbook,
 )
 from ansible_collections.snapfleet.digitalocean.benchmarks.harness import (  # noqa: E402
@@ -54,7 +56,8 @@ from ansible_collections.snapfleet.digitalocean.benchmarks.harness import (  # n
 )
 
 BENCHMARKS = {module.NAME: module
-              for module in (bench_client, bench_limits, bench_playbook, bench_cpu, bench_lookup, bench_memory)}
+              for module in (bench_client, bench_limits, bench_playbook, bench_cpu, bench_lookup, bench_memory,
+                             bench_per_host)}
 RESULTS = REPO / "benchmarks" / "results.md"
 
 

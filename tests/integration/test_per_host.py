@@ -35,7 +35,7 @@ def _hosts() -> list[str]:
 def _data() -> tuple[list[dict], dict[str, str], str]:
     snaps = make_snapshots(count=900, seed=13, droplet_share=0.9, droplets=21, volumes=3)
     droplets = list(dict.fromkeys(s["resource_id"] for s in snaps if s["resource_type"] == "droplet"))
-    mapping = dict(zip(_hosts(), droplets[:FLEET]))
+    mapping = dict(zip(_hosts(), droplets[:FLEET], strict=True))
     tagged = droplets[FLEET]  # no host's: the single questions do not disturb the per-host ones
     for index, snapshot in enumerate(s for s in snaps if s["resource_id"] == tagged):
         tags = TAG_CYCLE[index % len(TAG_CYCLE)]
@@ -104,8 +104,8 @@ def test_the_data_is_what_the_costs_assume(world: tuple[Simulator, dict[str, str
     assert 3 < len([s for s in _of(sim, tagged) if TAG in (s["tags"] or [])])
 
 
-def test_every_host_gets_its_newest_snapshot_from_the_module(per_host: PlaybookRun,
-                                                            world: tuple[Simulator, dict[str, str], str]) -> None:
+def test_every_host_gets_its_newest_snapshot_from_the_module(
+        per_host: PlaybookRun, world: tuple[Simulator, dict[str, str], str]) -> None:
     sim, mapping, _tagged = world
     for host, droplet in mapping.items():
         result = per_host.result("Newest snapshot, module", host)
@@ -149,9 +149,9 @@ def test_three_with_tags_probe_then_complete(per_host: PlaybookRun, world: tuple
     three = _newest(_of(sim, tagged), 3)
     assert per_host.result("Three newest with their tags, module")["snapshots"] == [as_returned(s) for s in three]
     # 3 GETs > 2: page 1 of the account listing says 4 pages are left, more than 3 GETs: 1 + 1 + 3.
+    gets = [("/v2/snapshots/" + s["id"], None) for s in three]
     assert _sent(per_host, "Three newest with their tags, module") == Counter(
-        [("/v2/droplets/%s/snapshots" % tagged, "1"), ("/v2/snapshots", "1")] + [("/v2/snapshots/" + s["id"], None)
-                                                                                  for s in three])
+        [("/v2/droplets/%s/snapshots" % tagged, "1"), ("/v2/snapshots", "1")] + gets)
 
 
 def test_the_tags_filter_takes_the_account_listing(per_host: PlaybookRun,
