@@ -76,7 +76,7 @@ def test_results_file_is_well_formed(quick: tuple[str, dict]) -> None:
     assert "Reproduce: `make bench`" in text
     assert "Quick run (`--quick`)" in text
     assert raw["errors"] == {}
-    for section in ("## client", "## limits", "## playbook", "## cpu", "## lookup", "## memory"):
+    for section in ("## client", "## limits", "## playbook", "## cpu", "## lookup", "## memory", "## per_host"):
         assert section in text
     found = tables(text)
     assert set(found) == {
@@ -89,6 +89,8 @@ def test_results_file_is_well_formed(quick: tuple[str, dict]) -> None:
         "Where the client's CPU goes (benchmarks/listing.py, 1,000 snapshots, 0 ms)",
         "A template with the snapshots lookup (400 snapshots, 2 requests per listing, 10 ms latency)",
         "Peak memory of the client alone (listing process; simulator in another process)",
+        "5 hosts, each asking for its own Droplet's newest snapshot (400 Droplet snapshots, 2 pages of 200; 5 forks, "
+        "10 ms latency)",
     }
 
 
@@ -96,7 +98,7 @@ def test_every_target_has_a_verdict(quick: tuple[str, dict]) -> None:
     text, raw = quick
     header, *rows = tables(text)["Targets"]
     assert header == ["#", "target", "measured", "verdict"]
-    assert [row[0] for row in rows] == [str(i) for i in range(1, 10)]
+    assert [row[0] for row in rows] == [str(i) for i in range(1, 11)]
     assert all(row[3] in VERDICTS for row in rows)
     assert [t["verdict"] for t in raw["targets"]] == [row[3] for row in rows]
     # --quick never fetches community.digitalocean, and says so.
@@ -149,6 +151,22 @@ def test_lookup_and_playbook_counts(quick: tuple[str, dict]) -> None:
     playbook = raw["results"]["playbook"]["runs"]
     assert {key: [r["requests"] for r in rs] for key, rs in playbook.items()} == {
         "snapfleet/50ms": [5], "snapfleet/0ms": [5]}
+
+
+def test_per_host_counts(quick: tuple[str, dict]) -> None:
+    _text, raw = quick
+    runs = raw["results"]["per_host"]["runs"]
+    # 5 hosts, 400 Droplet snapshots (2 pages): the Droplet plan is 1 listing + 1 GET a host; the account
+    # listing 2 pages a host, or 2 in all through the lookup's cache.
+    assert {label: [(r["requests"], r["droplet_listings"], r["gets"], r["account_pages"]) for r in rs]
+            for label, rs in runs.items()} == {
+        "module, resource_id": [(10, 5, 5, 0)],
+        "module, resource_type: droplet + Jinja": [(10, 0, 0, 10)],
+        "lookup, resource_id": [(10, 5, 5, 0)],
+        "lookup, resource_type=droplet, cache=true + Jinja": [(2, 0, 0, 2)],
+        "lookup, resource_type=droplet + Jinja": [(10, 0, 0, 10)],
+    }
+    assert [t["verdict"] for t in raw["targets"]][-1] == "PASS"
 
 
 def test_memory_counts(quick: tuple[str, dict]) -> None:
