@@ -19,6 +19,7 @@ No Ansible imports: this runs the same in a module on a managed host and in a lo
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 import random
 import re
@@ -234,7 +235,7 @@ def _server_wait(retry: t.Any, response: t.Any) -> t.Optional[float]:
             wait = float(headers["ratelimit-reset"]) - time.time()
         except ValueError:
             return None
-        return max(0.0, wait) if wait == wait else None  # NaN: no figure
+        return None if math.isnan(wait) else max(0.0, wait)  # NaN: no figure
     return None
 
 

@@ -143,3 +143,22 @@ def http_answer(status: int, body: bytes, headers: t.Optional[t.Dict[str, str]] 
         merged["Content-Length"] = str(len(body))
     lines += ["%s: %s" % item for item in merged.items()]
     return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body
+
+
+try:
+    from ansible.module_utils.testing import patch_module_args  # noqa: F401 - re-exported for the tests
+except ImportError:  # ansible-core < 2.19: hand the arguments over the way its AnsibleModule reads them
+    import contextlib as _contextlib
+    import json as _json
+
+    @_contextlib.contextmanager
+    def patch_module_args(args: dict) -> t.Iterator[None]:  # type: ignore[no-redef]
+        """Run AnsibleModule with ``args`` as its arguments (ansible-core 2.16 to 2.18)."""
+        from ansible.module_utils import basic  # pylint: disable=import-outside-toplevel
+
+        saved = basic._ANSIBLE_ARGS  # pylint: disable=protected-access
+        basic._ANSIBLE_ARGS = _json.dumps({"ANSIBLE_MODULE_ARGS": args}).encode()  # pylint: disable=protected-access
+        try:
+            yield
+        finally:
+            basic._ANSIBLE_ARGS = saved  # pylint: disable=protected-access

@@ -25,7 +25,6 @@ import typing as t
 import pytest
 from ansible import template as ansible_template
 from ansible.errors import AnsibleLookupError
-from ansible.module_utils.testing import patch_module_args
 from ansible.parsing.dataloader import DataLoader
 from ansible.plugins.loader import lookup_loader
 
@@ -33,7 +32,7 @@ from ansible_collections.snapfleet.digitalocean.plugins.module_utils import opti
 from ansible_collections.snapfleet.digitalocean.plugins.modules import snapshot_info
 from ansible_collections.snapfleet.digitalocean.plugins.plugin_utils import lookup_cache
 from ansible_collections.snapfleet.digitalocean.tests.simulator import make_snapshots
-from ansible_collections.snapfleet.digitalocean.tests.unit.plugins.helpers import TOKEN
+from ansible_collections.snapfleet.digitalocean.tests.unit.plugins.helpers import TOKEN, patch_module_args
 
 SNAPSHOTS = make_snapshots(count=70, seed=41, volumes=3, droplets=4)
 VOLUME = next(s["resource_id"] for s in SNAPSHOTS if s["resource_type"] == "volume")
@@ -628,6 +627,8 @@ def test_no_verification_gives_one_warning_per_task(monkeypatch):
     # Verification on: no warning.
     warned.clear()
     with pytest.raises(AnsibleLookupError):
-        _lookup(**dict(args, validate_certs=True))
-    _module(dict(args, validate_certs=True))
+        verified = dict(args)
+        verified["validate_certs"] = True
+        _lookup(**verified)
+    _module(verified)
     assert warned == []

@@ -119,7 +119,7 @@ class Proxy:
     def _serve(self) -> None:
         while not self._stop.is_set():
             try:
-                conn, _ = self.sock.accept()
+                conn, _addr = self.sock.accept()
             except (socket.timeout, OSError):
                 continue
             threading.Thread(target=self._handle, args=(conn,), daemon=True).start()

@@ -19,12 +19,11 @@ import socket
 import typing as t
 
 import pytest
-from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.snapfleet.digitalocean.plugins.module_utils import options as q
 from ansible_collections.snapfleet.digitalocean.plugins.modules import snapshot_info
 from ansible_collections.snapfleet.digitalocean.tests.simulator import Fault, make_snapshots
-from ansible_collections.snapfleet.digitalocean.tests.unit.plugins.helpers import TOKEN
+from ansible_collections.snapfleet.digitalocean.tests.unit.plugins.helpers import TOKEN, patch_module_args
 
 SNAPSHOTS = make_snapshots(count=45, seed=51, volumes=2, droplets=3)
 UNKNOWN_VOLUME = "11111111-2222-4333-8444-555555555555"
