@@ -53,8 +53,11 @@ def test_the_tasks_did_what_they_should(leak_run: tuple[PlaybookRun, Simulator, 
         assert run.requests(task) and all(r.authorized for r in run.requests(task)), task
     for task in ("Module answered 401", "Lookup answered 401"):
         assert [r.status for r in run.requests(task)] == [401], task
-    # -vvvv really is verbose: the module's arguments were shown (with the token masked).
-    assert "VALUE_SPECIFIED_IN_NO_LOG_PARAMETER" in run.stdout
+    # -vvvv really is verbose: connection details are shown, and where the core prints the module's
+    # arguments (2.16 to 2.20 do), the token among them is masked.
+    assert "ESTABLISH LOCAL CONNECTION" in run.stdout
+    if '"module_args"' in run.stdout:
+        assert "VALUE_SPECIFIED_IN_NO_LOG_PARAMETER" in run.stdout
 
 
 def test_no_token_in_output(leak_run: tuple[PlaybookRun, Simulator, Path]) -> None:

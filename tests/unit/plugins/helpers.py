@@ -146,7 +146,7 @@ def http_answer(status: int, body: bytes, headers: t.Optional[t.Dict[str, str]] 
 
 
 try:
-    from ansible.module_utils.testing import patch_module_args  # noqa: F401 - re-exported for the tests
+    from ansible.module_utils.testing import patch_module_args  # noqa: F401 pylint: disable=unused-import
 except ImportError:  # ansible-core < 2.19: hand the arguments over the way its AnsibleModule reads them
     import contextlib as _contextlib
     import json as _json
