@@ -289,7 +289,7 @@ def test_terms_and_list_options_as_playbooks_write_them(ansible: Ansible, sim: S
     assert sorted(r.path for r in run.requests("A list variable as the term")) == sorted(
         "/v2/snapshots/%s" % i for i in my_ids)
     assert lookup_value(run.result("Nested lists and spaces")) == [{"id": i} for i in my_ids]
-    assert lookup_value(run.result("resource_type filters ids")) == [
+    assert lookup_value(run.result("The resource_type option filters ids")) == [
         {"id": s["id"], "resource_type": "droplet"} for s in droplets]
     expected = [s["id"] for s in snaps if {"fra1", "ams3"} & set(s["regions"])
                 and fnmatch.fnmatchcase(s["name"], "web-*") or ({"fra1", "ams3"} & set(s["regions"])

@@ -322,7 +322,9 @@ def test_an_old_urllib3_is_a_clear_missing_dependency_at_import():
         "assert client.HAS_REQUESTS is False\n"
         "try:\n    client.Client('t')\nexcept Exception as exc:\n    print(type(exc).__name__ + ': ' + str(exc))\n"
     )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=dict(os.environ),
+    # The child imports the collection the way this process does (ansible-test units runs on a copy).
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
                           timeout=60, check=False)
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("MissingDependencyError: The Python libraries requests >= 2.25.0 and urllib3 >= "
