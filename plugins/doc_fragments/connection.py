@@ -52,7 +52,7 @@ options:
   ca_path:
     description:
       - A PEM file of CA certificates, or a directory of them prepared with C(openssl rehash), to verify the
-        API's certificate with instead of the system's (as the C(ca_path) option of M(ansible.builtin.uri) does),
+        API's certificate with instead of the system's (as the C(ca_path) option of the C(ansible.builtin.uri) module does),
         for an API reached through a TLS-inspecting proxy or signed by a private certificate authority.
       - Ignored when O(validate_certs=false).
       - This option and O(validate_certs=false) win over E(REQUESTS_CA_BUNDLE) and E(CURL_CA_BUNDLE); with neither,
@@ -160,7 +160,7 @@ options:
   ca_path:
     description:
       - A PEM file of CA certificates, or a directory of them prepared with C(openssl rehash), to verify the
-        API's certificate with instead of the system's (as the C(ca_path) option of M(ansible.builtin.uri) does),
+        API's certificate with instead of the system's (as the C(ca_path) option of the C(ansible.builtin.uri) module does),
         for an API reached through a TLS-inspecting proxy or signed by a private certificate authority.
       - Ignored when O(validate_certs=false).
       - This option and O(validate_certs=false) win over E(REQUESTS_CA_BUNDLE) and E(CURL_CA_BUNDLE); with neither,
