@@ -619,7 +619,8 @@ def test_no_verification_gives_one_warning_per_task(monkeypatch):
     args = {"token": TOKEN, "api_url": url, "validate_certs": False, "retries": 0}
     module = _module(args)
     assert module["failed"] is True
-    assert warned == [q.INSECURE_WARNING % url]
+    # ansible-core 2.19+ hands module.warn() to Display in-process; 2.16 to 2.18 keep it in the result.
+    assert warned == [q.INSECURE_WARNING % url] or (not warned and module.get("warnings") == [q.INSECURE_WARNING % url])
     warned.clear()
     with pytest.raises(AnsibleLookupError):
         _lookup(**args)
