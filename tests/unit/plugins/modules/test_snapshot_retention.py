@@ -23,21 +23,7 @@ from ansible_collections.snapfleet.digitalocean.plugins.module_utils import opti
 from ansible_collections.snapfleet.digitalocean.plugins.module_utils import retention as engine
 from ansible_collections.snapfleet.digitalocean.plugins.modules import snapshot_retention
 from ansible_collections.snapfleet.digitalocean.tests.simulator import Fault, make_snapshots
-from ansible_collections.snapfleet.digitalocean.tests.unit.plugins.helpers import TOKEN
-
-try:
-    from ansible.module_utils.testing import patch_module_args
-except ImportError:  # ansible-core < 2.19: hand the arguments over the way its AnsibleModule reads them
-    @contextlib.contextmanager
-    def patch_module_args(args: dict) -> t.Iterator[None]:
-        from ansible.module_utils import basic  # pylint: disable=import-outside-toplevel
-
-        saved = basic._ANSIBLE_ARGS  # pylint: disable=protected-access
-        basic._ANSIBLE_ARGS = json.dumps({"ANSIBLE_MODULE_ARGS": args}).encode()  # pylint: disable=protected-access
-        try:
-            yield
-        finally:
-            basic._ANSIBLE_ARGS = saved  # pylint: disable=protected-access
+from ansible_collections.snapfleet.digitalocean.tests.unit.plugins.helpers import TOKEN, patch_module_args
 
 SNAPSHOTS = make_snapshots(count=40, seed=5, volumes=2, droplets=2)
 READ_ONLY = "unit-read-only-token-0123"
