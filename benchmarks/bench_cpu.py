@@ -114,7 +114,7 @@ def run(settings: Settings) -> Result:
             if index >= 0:
                 played.append(one)
         breakdown = [run_listing(sim.url, "client") for _rep in range(settings.reps(5))]
-    imports = [_import_cpu() for _rep in range(settings.reps(5))]
+        imports = [_import_cpu(sim.url, n, work / "snapshots.json") for _rep in range(settings.reps(5))]
 
     def cpus(who: str) -> list[float]:
         return [one[who]["cpu"] for one in played]
@@ -146,10 +146,22 @@ def run(settings: Settings) -> Result:
               len(imports), spread([r["stdlib"] for r in imports]))
     parts.add("of the import: requests and urllib3 on top of them", len(imports),
               spread([r["requests"] for r in imports]))
+    pages_n = max(1, -(-n // 200))
+    parts.add(f"requests alone: {pages_n} GETs on one session and json.loads of each answer (no client)", len(imports),
+              spread([r["requests_gets"] for r in imports]))
+    parts.add(f"http.client alone: the same {pages_n} GETs and json.loads on one connection", len(imports),
+              spread([r["stdlib_gets"] for r in imports]))
+    parts.add("json.load of the trivial module's file (what the trivial play does instead)", len(imports),
+              spread([r["json_file"] for r in imports]))
+    floor = median(r["requests"] + r["stdlib"] + r["requests_gets"] - r["json_file"] for r in imports)
     parts.notes = [
-        "process_time() of the listing process around the import and around `Client.list`; the last two rows "
+        "process_time() of the listing process around the import and around `Client.list`; the other rows "
         "come from a fresh interpreter that has imported ansible.module_utils.basic, json and "
         "concurrent.futures first (as the module has).",
+        f"The floor of any client on requests, before a line of its own: importing http.client, ssl, urllib3 and "
+        f"requests, plus the {pages_n} GETs through requests, less the trivial module's json.load: "
+        f"{signed_seconds(floor)} (median). A client on the standard library alone would start from "
+        f"{signed_seconds(median(r['stdlib'] + r['stdlib_gets'] - r['json_file'] for r in imports))}.",
     ]
     target = Target(
         f"CPU of a whole playbook listing {count(n)} snapshots: at most {seconds(LIMIT)} more than the same play "
@@ -163,20 +175,40 @@ def run(settings: Settings) -> Result:
 
 
 _IMPORTS = """
-import time
+import sys, time
 import ansible.module_utils.basic, concurrent.futures, json
+url, token, pages, snapshots_file = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
 started = time.process_time()
 import http.client, ssl
 stdlib = time.process_time()
 import requests
-print(json.dumps({"stdlib": stdlib - started, "requests": time.process_time() - stdlib}))
+imported = time.process_time()
+session = requests.Session()
+session.trust_env = False
+for number in range(1, pages + 1):
+    json.loads(session.get(url + "/v2/snapshots", params={"page": number, "per_page": 200},
+                           headers={"Authorization": "Bearer " + token}).content)
+through_requests = time.process_time()
+host, port = url.split("//", 1)[1].split(":")
+connection = http.client.HTTPConnection(host, int(port))
+for number in range(1, pages + 1):
+    connection.request("GET", "/v2/snapshots?page=%d&per_page=200" % number, headers={"Authorization": "Bearer " + token})
+    json.loads(connection.getresponse().read())
+through_stdlib = time.process_time()
+with open(snapshots_file, encoding="utf-8") as source:
+    json.load(source)
+print(json.dumps({"stdlib": stdlib - started, "requests": imported - stdlib,
+                  "requests_gets": through_requests - imported, "stdlib_gets": through_stdlib - through_requests,
+                  "json_file": time.process_time() - through_stdlib}))
 """
 
 
-def _import_cpu() -> dict[str, float]:
-    """CPU seconds of importing http.client + ssl, then requests on top, in a fresh interpreter."""
-    done = subprocess.run([PYTHON, "-c", _IMPORTS], capture_output=True, text=True, env=child_env(), timeout=120,
-                          check=True)
+def _import_cpu(url: str, n: int, snapshots_file: Path) -> dict[str, float]:
+    """CPU seconds, in a fresh interpreter, of importing http.client + ssl, requests on top, the GETs of a listing
+    through requests and through http.client alone, and the trivial module's json.load."""
+    pages_n = max(1, -(-n // 200))
+    done = subprocess.run([PYTHON, "-c", _IMPORTS, url, TOKEN, str(pages_n), str(snapshots_file)],
+                          capture_output=True, text=True, env=child_env(), timeout=120, check=True)
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 

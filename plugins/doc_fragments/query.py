@@ -49,9 +49,9 @@ options:
     description:
       - How hard to try for a listing that is exactly one moment of the account while it changes.
       - V(standard) gives the listing guarantee stated in the notes at little extra cost.
-      - V(strict) reads the whole listing again until two reads agree, so creations and deletions that cancel out
-        between two page reads are seen too; it fails, saying the account kept changing, after a bounded number of
-        reads. It costs at least twice the requests of V(standard).
+      - V(strict) reads the whole listing again until two reads in a row give the same ids in the same order, so
+        creations and deletions that cancel out between two page reads are seen too; it fails, saying the account
+        kept changing, after 5 reads. It costs at least twice the requests of V(standard).
     type: str
     choices: [standard, strict]
     default: standard
@@ -128,6 +128,15 @@ notes:
     are then requested at once (up to O(concurrency) at a time), within the API's rate limits.
   - "The listing guarantee: every snapshot that exists for the whole listing appears exactly once, no snapshot appears
     twice, and one created or deleted while the listing is read may or may not appear. It holds, without failing,
-    while snapshots are created or deleted continuously. The default O(consistency=standard) cannot see creations
-    and deletions that cancel out between two page reads (the total does not change); O(consistency=strict) can."
+    while snapshots are only created (at the end of the list or anywhere) or only deleted (anywhere)."
+  - "The cost: a quiet listing of C(T) snapshots takes exactly C(ceil(T / per_page)) requests (at least 1). While
+    the account changes, the pages that could hide a snapshot are read again, at most 2N+4 requests in all (N the
+    pages of the largest C(meta.total) seen); a listing that would need more fails, saying the account changed
+    faster than it could be read."
+  - "The order is the API's, oldest first; after changes during the listing, two neighbours across a page boundary
+    can come out swapped. Use O(sort_by) when the order matters."
+  - "What O(consistency=standard) cannot see: C(meta.total) is its only clock, so a snapshot can be missed only when,
+    between two page reads, creations and deletions cancel out in C(meta.total), wholly or partly, such as a rotation
+    (the oldest snapshot deleted after page 1 was read and a new one created at the end: the snapshot that slid from
+    page 2 onto page 1 is never read). O(consistency=strict) reads the whole listing until two reads in a row agree."
 """

@@ -218,9 +218,16 @@ class Filters:
         clone.tags = ()
         return clone
 
+    @property
+    def selective(self) -> bool:
+        """True when some filter is set, so that ``matches`` can refuse a snapshot."""
+        return bool(self.regions or self.names or self.name_regex is not None or self.tags
+                    or self.resource_id is not None or self.resource_type is not None
+                    or self.created_after is not None or self.created_before is not None)
+
     def select(self, snapshots: t.Iterable[dict]) -> t.List[dict]:
         """Filter, then sort (stable; without ``sort_by`` the API's order stays), then cut to ``limit``."""
-        kept = [s for s in snapshots if self.matches(s)]
+        kept = [s for s in snapshots if self.matches(s)] if self.selective else list(snapshots)
         if self.sort_by:
             key = _created if self.sort_by == "created_at" else _sort_key(self.sort_by)
             kept.sort(key=key, reverse=self.sort_order == "desc")

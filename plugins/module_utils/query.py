@@ -72,8 +72,14 @@ class Query:
 
 
 def fetch(client: api.Client, query: Query) -> api.Listing:
-    """Read what ``query`` needs from the API: the one path every plugin goes through (plans.py chooses how)."""
-    return plans.answer(client, query)
+    """Read what ``query`` needs from the API: the one path every plugin goes through (plans.py chooses how).
+
+    One task: every request the plan sends (a listing, a fallback listing, the snapshots it
+    completes by id) draws on one ``total_max_wait``, or on the caller's when it runs inside
+    ``client.one_task()`` already.
+    """
+    with client.one_task():
+        return plans.answer(client, query)
 
 
 def plan(params: t.Mapping[str, t.Any], snapshot_ids: t.Sequence[str] = ()) -> Query:

@@ -245,7 +245,8 @@ def main() -> None:
         query = plan(dict(params, consistency="strict"))
         if insecure(params):
             module.warn(INSECURE_WARNING % params["api_url"])
-        with make_client(params) as client:
+        # One task: the listing and the deletes share one total_max_wait.
+        with make_client(params) as client, client.one_task():
             listing = fetch(client, query)
             snapshots = query.finish(listing)
             retention = apply_policy(snapshots, policy)

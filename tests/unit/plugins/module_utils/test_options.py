@@ -199,7 +199,7 @@ def test_make_client_hands_every_connection_option_to_the_client(monkeypatch):
     seen.clear()
     o.make_client(_params())
     assert seen == [dict(token=TOKEN, api_url=api.DEFAULT_API_URL, timeout=api.DEFAULT_TIMEOUT, validate_certs=True,
-                         ca_path=None, concurrency=25, rate_limit_per_minute=250, retries=api.DEFAULT_RETRIES,
+                         ca_path=None, concurrency=50, rate_limit_per_minute=250, retries=api.DEFAULT_RETRIES,
                          retry_max_wait=api.DEFAULT_RETRY_MAX_WAIT, total_max_wait=600.0)]
 
 
@@ -211,7 +211,7 @@ def test_the_client_accepts_what_make_client_gives():
 
 def test_defaults_are_the_clients():
     spec = o.argument_spec()
-    assert spec["concurrency"]["default"] == api.DEFAULT_CONCURRENCY == 25
+    assert spec["concurrency"]["default"] == api.DEFAULT_CONCURRENCY == 50
     assert spec["rate_limit_per_minute"]["default"] == api.DEFAULT_RATE_LIMIT_PER_MINUTE == 250
     assert spec["total_max_wait"]["default"] == api.DEFAULT_TOTAL_MAX_WAIT == 600.0
     assert "default" not in spec["ca_path"]

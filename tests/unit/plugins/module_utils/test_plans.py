@@ -24,6 +24,7 @@ from ansible_collections.snapfleet.digitalocean.plugins.module_utils import quer
 from ansible_collections.snapfleet.digitalocean.plugins.module_utils.errors import APIError
 from ansible_collections.snapfleet.digitalocean.tests.simulator import Fault, make_snapshots
 from ansible_collections.snapfleet.digitalocean.tests.unit.plugins.helpers import TOKEN
+from ansible_collections.snapfleet.digitalocean.tests.unit.plugins.module_utils.clocks import FakeTime
 
 NINE = {"id", "name", "created_at", "regions", "resource_id", "resource_type", "min_disk_size", "size_gigabytes",
         "tags"}
@@ -354,3 +355,28 @@ def test_an_unknown_droplet_answers_nothing_after_the_account_listing(sim):
         listing = q.fetch(client, query)
     assert (query.finish(listing), listing.total) == ([], 0)
     assert _paths(sim)[0] == ("/v2/droplets/999999999/snapshots", "1")
+
+
+def test_every_request_of_one_question_draws_on_one_total_max_wait(sim):
+    """A Droplet question sends a listing and a GET by id: their waits share one total_max_wait, not one each."""
+    newest = max(MINE, key=lambda s: s["created_at"])
+    query = q.plan(_params(resource_id=DROPLET, sort_by="created_at", sort_order="desc", limit=1))
+
+    def throttled_once() -> None:
+        for path in ("/v2/droplets/%s/snapshots" % DROPLET, "/v2/snapshots/" + newest["id"]):
+            sim.add_fault(Fault("status", path=path, status=429, retry_after=3))
+
+    fake = FakeTime()
+    with api.Client(TOKEN, api_url=sim.url, retry_backoff=0, clock=fake.now, sleeper=fake.sleep,
+                    total_max_wait=5.0) as client:
+        # Outside one task each operation has a budget of its own: 3 s each fit, 6 s in all.
+        throttled_once()
+        assert [s["id"] for s in query.finish(plans.droplet_plan(client, query))] == [newest["id"]]
+        assert fake.total == pytest.approx(6.0)
+        # fetch() is one task: the second 3 s would pass what is left of its 5 s.
+        fake.waits.clear()
+        throttled_once()
+        with pytest.raises(APIError) as caught:
+            q.fetch(client, query)
+    assert "total_max_wait (5 s)" in caught.value.message
+    assert fake.total == pytest.approx(3.0)

@@ -484,3 +484,60 @@ def test_deeply_nested_json_is_an_api_error(server, status):
     server.payload = http_answer(status, b"[" * 100000, {"Content-Type": "application/json"})
     with Client(TOKEN, api_url=server.url, retries=0, retry_backoff=0) as client, pytest.raises(APIError):
         client.get_snapshot("1")
+
+
+# -- the fast paths agree with the careful ones -------------------------------------------------------------------
+
+_JSON_SCALARS = st.one_of(st.none(), st.booleans(), st.integers(min_value=-2 ** 70, max_value=2 ** 70),
+                          st.floats(allow_nan=True, allow_infinity=True), st.text(max_size=8))
+_FIELD_VALUES = st.one_of(_JSON_SCALARS, st.lists(_JSON_SCALARS, max_size=3),
+                          st.lists(st.sampled_from(["nyc3", "ams3", "web"]), max_size=3),
+                          st.sampled_from(["droplet", "volume", "image", "2024-05-01T00:00:00Z", 10, 2.5]))
+_SNAPSHOT_KEYS = ("id", "name", "created_at", "regions", "min_disk_size", "size_gigabytes", "resource_id",
+                  "resource_type", "tags", "type")
+
+
+def _outcome(check: t.Callable[[dict], dict], item: dict) -> t.Any:
+    try:
+        return ("ok", check(copy.deepcopy(item)))
+    except ContractError as exc:
+        return ("refused", str(exc))
+
+
+@FAST
+@given(st.dictionaries(st.sampled_from(_SNAPSHOT_KEYS), _FIELD_VALUES, max_size=len(_SNAPSHOT_KEYS)),
+       st.sampled_from(["7", 7, "a-uuid"]))
+def test_normalize_fast_path_answers_as_the_field_by_field_check(item, sid):
+    """normalize_snapshot's shortcut for the common answer accepts, refuses and normalises as checked_snapshot."""
+    from ansible_collections.snapfleet.digitalocean.plugins.module_utils.contract import checked_snapshot
+
+    item.setdefault("id", sid)
+    assert _outcome(normalize, item) == _outcome(checked_snapshot, item)
+
+
+_NUMBER_TEXT = st.one_of(
+    st.floats(allow_nan=False, allow_infinity=False).map(repr),
+    st.integers(min_value=-10 ** 400, max_value=10 ** 400).map(str),
+    st.builds("{}e{}{}".format, st.integers(-99, 99), st.sampled_from(["", "+", "-"]), st.integers(0, 1200)),
+    st.builds("{}.{}E+0{}".format, st.integers(0, 9), st.integers(0, 99), st.integers(290, 330)),
+    st.builds("{}.5".format, st.integers(min_value=10 ** 300, max_value=10 ** 320)),
+)
+
+
+@FAST
+@given(st.lists(_NUMBER_TEXT, min_size=1, max_size=5), st.booleans(), st.sampled_from(["web", "1e999"]))
+@hypothesis.example(["9" * 310 + ".5"], False, "web")
+@hypothesis.example(["1" + "0" * 308 + ".0", "2"], True, "web")
+@hypothesis.example(["-1.5e0400"], False, "web")
+def test_decode_refuses_exactly_the_numbers_that_overflow(numbers, as_text, name):
+    """No number that overflows to infinity gets through, in bytes or text, and no finite one is refused."""
+    body = '{"snapshots": [%s], "name": "%s"}' % (", ".join(numbers), name)
+    overflows = any(isinstance(json.loads(n), float) and json.loads(n) in (float("inf"), float("-inf"))
+                    for n in numbers)
+    try:
+        decoded = decode_json(body if as_text else body.encode("ascii"))
+    except NonFiniteNumberError:
+        assert overflows
+    else:
+        assert not overflows
+        assert decoded == json.loads(body)
