@@ -21,19 +21,9 @@ from ansible.module_utils.errors import UnsupportedError
 
 from ansible_collections.snapfleet.digitalocean.plugins.module_utils.errors import SnapfleetError
 from ansible_collections.snapfleet.digitalocean.plugins.module_utils.retention import apply_policy, parse_policy, retention_argument_spec
+from ansible_collections.snapfleet.digitalocean.plugins.plugin_utils.values import plain
 
 FILTER_NAME = "snapfleet.digitalocean.retention"
-
-
-def _plain(value: t.Any) -> t.Any:
-    """Plain lists, dicts and strings: ansible-core's lazy containers cannot be deep-copied by the validator."""
-    if isinstance(value, Mapping):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple, set, frozenset)):
-        return [_plain(v) for v in value]
-    if isinstance(value, str):
-        return str(value)
-    return value
 
 
 def _snapshots(value: t.Any) -> t.List[dict]:
@@ -43,7 +33,7 @@ def _snapshots(value: t.Any) -> t.List[dict]:
     if isinstance(value, (str, bytes, Mapping)) or not isinstance(value, (list, tuple)):
         raise AnsibleFilterError("%s: expects a list of snapshot dictionaries (from the snapshots lookup or the "
                                  "snapshot_info module), got %s" % (FILTER_NAME, type(value).__name__))
-    snapshots = _plain(list(value))
+    snapshots = plain(list(value))
     for item in snapshots:
         if not isinstance(item, dict):
             raise AnsibleFilterError("%s: every item must be a snapshot dictionary, got %s" % (FILTER_NAME, type(item).__name__))
@@ -54,7 +44,7 @@ def retention(snapshots: t.Any, **policy: t.Any) -> dict:
     """``{keep, prune, reasons, groups, undated}`` for ``snapshots`` under ``policy`` (the module's option names)."""
     # None is "not given", as a Jinja caller passes it through (the spec would make a str option '').
     given = {name: value for name, value in policy.items() if value is not None}
-    checked = ArgumentSpecValidator(retention_argument_spec()).validate(_plain(given))
+    checked = ArgumentSpecValidator(retention_argument_spec()).validate(plain(given))
     if checked.error_messages:
         error = checked.errors[0]
         if isinstance(error, UnsupportedError):

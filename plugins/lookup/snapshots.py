@@ -173,6 +173,7 @@ from ansible_collections.snapfleet.digitalocean.plugins.plugin_utils.lookup_cach
     memoized,
     shared_client,
 )
+from ansible_collections.snapfleet.digitalocean.plugins.plugin_utils.values import plain
 
 display = Display()
 
@@ -208,7 +209,7 @@ class LookupModule(LookupBase):
             raise AnsibleLookupError(exc.message) from None
         # The same validator as the module's AnsibleModule, on the same spec, over the values of every
         # source (option, variable, environment): the same messages, whichever source was wrong.
-        checked = ArgumentSpecValidator(spec, **o.spec_rules()).validate(raw)
+        checked = ArgumentSpecValidator(spec, **o.spec_rules()).validate(plain(raw))
         if checked.error_messages:
             error = checked.errors[0]
             if isinstance(error, UnsupportedError):

@@ -154,10 +154,12 @@ def volume(client: "Client", query: "Query") -> Listing:
     except APIError as exc:
         if exc.status != 404 or not query.fallback_path:
             raise
-    # Volume snapshots outlive their volume: a deleted volume's endpoint answers 404
-    # while its snapshots are still listed, and resource_id filters them.
-    return client.list(query.fallback_path, {"resource_type": "volume"}, per_page=query.per_page, page=query.page,
-                       consistency=query.consistency)
+    # Volume snapshots outlive their volume: a deleted volume's endpoint answers 404 while its
+    # snapshots are still listed. meta.total stays the volume's count, as its endpoint would say.
+    listing = client.list(query.fallback_path, {"resource_type": "volume"}, per_page=query.per_page,
+                          consistency=query.consistency)
+    mine = [s for s in listing.snapshots if str(s.get("resource_id")) == query.filters.resource_id]
+    return Listing(mine, len(mine), {})
 
 
 # -- the Droplet plan and the cost model ------------------------------------------------------------------------

@@ -18,9 +18,11 @@ description:
 author:
   - snapfleet developers (@snapfleet)
 requirements:
+  - python >= 3.9 (on the managed node)
   - requests >= 2.25
   - urllib3 >= 1.26.0
 extends_documentation_fragment:
+  - snapfleet.digitalocean.attributes
   - snapfleet.digitalocean.connection
   - snapfleet.digitalocean.query
   - ansible.builtin.action_common_attributes
@@ -31,16 +33,6 @@ attributes:
     details: The module only reads; it runs the same in check mode.
   diff_mode:
     support: N/A
-  action_group:
-    support: full
-    membership:
-      - snapfleet.digitalocean.all
-    details:
-      - Set O(token) and O(api_url) once for every module of the collection with
-        C(module_defaults) and C(group/snapfleet.digitalocean.all).
-  platform:
-    support: full
-    platforms: posix
 seealso:
   - plugin: snapfleet.digitalocean.snapshots
     plugin_type: lookup
@@ -152,6 +144,8 @@ meta:
         - For a question about one Droplet (O(resource_id) a Droplet id, without O(page)), how many snapshots that
           Droplet has (before the collection's other filters), whether its own endpoint or the account listing
           answered; not the account's count of Droplet snapshots.
+        - For a volume UUID as O(resource_id), how many snapshots that volume has, also when the volume is gone and
+          the account's listing answered.
       type: int
       sample: 2
 links:

@@ -24,9 +24,11 @@ description:
 author:
   - snapfleet developers (@snapfleet)
 requirements:
+  - python >= 3.9 (on the managed node)
   - requests >= 2.25
   - urllib3 >= 1.26.0
 extends_documentation_fragment:
+  - snapfleet.digitalocean.attributes
   - snapfleet.digitalocean.connection
   - snapfleet.digitalocean.query
   - snapfleet.digitalocean.retention
@@ -68,16 +70,6 @@ attributes:
   diff_mode:
     support: full
     details: Shows each group's snapshots before and after, the kept ones with their reasons.
-  action_group:
-    support: full
-    membership:
-      - snapfleet.digitalocean.all
-    details:
-      - Set O(token) and O(api_url) once for every module of the collection with
-        C(module_defaults) and C(group/snapfleet.digitalocean.all).
-  platform:
-    support: full
-    platforms: posix
 notes:
   - The token needs the C(snapshot:delete) scope (and C(snapshot:read)) for a real run; a read-only token is enough
     for check mode. A 403 names the missing scope.

@@ -276,8 +276,9 @@ def test_resource_id_of_a_deleted_volume_falls_back_to_the_account(ansible: Ansi
 def test_terms_and_list_options_as_playbooks_write_them(ansible: Ansible, sim: Simulator) -> None:
     """A list variable as the term (not its repr in the URL), nested lists, spaces, list options from variables.
 
-    This also stands for the lookup's former ``_plain()`` copy of its arguments: on ansible-core 2.16, 2.19 and
-    2.21 the validator takes the lazy containers of templated variables as they are.
+    The lookup makes its options plain lists and dicts before the validator deep-copies them
+    (plugin_utils/values.py): on ansible-core 2.19 a lazy container from a template that imports macros
+    cannot be deep-copied, which test_report.py's test_region_list_filter shows.
     """
     snaps = sim.snapshots
     volume = next(s for s in reversed(snaps) if s["resource_type"] == "volume")

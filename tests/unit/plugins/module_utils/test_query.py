@@ -212,8 +212,11 @@ def test_fetch_falls_back_when_the_volume_is_gone(make_sim):
     sim.add_fault(Fault("status", path="/v2/volumes/*", status=404, times=None))
     query = q.plan(_params(resource_id=volume.upper()))
     with _client(sim) as client:
-        result = query.finish(q.fetch(client, query))
+        listing = q.fetch(client, query)
+        result = query.finish(listing)
     assert [s["id"] for s in result] == [s["id"] for s in SNAPSHOTS if s["resource_id"] == volume]
+    # meta.total counts that volume's snapshots, as its own endpoint would, not the account's volume snapshots.
+    assert listing.total == len(result) < sum(s["resource_type"] == "volume" for s in SNAPSHOTS)
     assert [(r.path, r.query.get("resource_type")) for r in sim.requests] == [
         ("/v2/volumes/%s/snapshots" % volume, None), ("/v2/snapshots", "volume")]
 
