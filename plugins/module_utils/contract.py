@@ -191,8 +191,8 @@ def _shown(value: t.Any) -> str:
 
 
 def _all_str(value: t.Any) -> bool:
-    """True for a list of plain strings; as ``_is_str_list``, at C speed (``join`` refuses anything else)."""
-    if type(value) is not list:
+    """True for a list of strings, as ``_is_str_list``, at C speed (``join`` refuses anything else)."""
+    if not isinstance(value, list):
         return False
     try:
         "".join(value)
@@ -208,16 +208,18 @@ def _plain_account_snapshot(item: t.Any) -> bool:
     nearly always gives (10,000 snapshots are checked in milliseconds); anything this does
     not accept goes through the field-by-field check, which names what is wrong.
     """
-    if type(item) is not dict:
+    if not isinstance(item, dict):
         return False
     get = item.get
-    sid, size, tags = get("id"), get("size_gigabytes", 0), get("tags")
-    return ((type(sid) is str or type(sid) is int)
-            and type(get("name", "")) is str and type(get("created_at", "")) is str
+    sid, disk, size, rid, tags = (get("id"), get("min_disk_size", 0), get("size_gigabytes", 0),
+                                  get("resource_id", ""), get("tags"))
+    return ((isinstance(sid, str) or (isinstance(sid, int) and not isinstance(sid, bool)))
+            and isinstance(get("name", ""), str) and isinstance(get("created_at", ""), str)
             and _all_str(get("regions", []))
-            and type(get("min_disk_size", 0)) is int
-            and (type(size) is int or (type(size) is float and size - size == 0.0))  # finite: inf - inf is nan
-            and (type(get("resource_id", "")) is str or type(get("resource_id")) is int)
+            and isinstance(disk, int) and not isinstance(disk, bool)
+            # finite: inf - inf and nan - nan are nan
+            and not isinstance(size, bool) and (isinstance(size, int) or (isinstance(size, float) and size - size == 0.0))
+            and (isinstance(rid, str) or (isinstance(rid, int) and not isinstance(rid, bool)))
             and get("resource_type", "droplet") in ("droplet", "volume")
             and (tags is None or _all_str(tags)))
 
@@ -232,10 +234,9 @@ def normalize_snapshot(item: t.Any, droplet_scoped: bool = False) -> dict:
     if not droplet_scoped and _plain_account_snapshot(item):
         if item.get("tags") is None:
             item["tags"] = []
-        if type(item.get("resource_id")) is int:
+        if isinstance(item.get("resource_id"), int):
             item["resource_id"] = str(item["resource_id"])
-        if type(item["id"]) is int:
-            item["id"] = str(item["id"])
+        item["id"] = str(item["id"])
         return item
     return checked_snapshot(item, droplet_scoped)
 
