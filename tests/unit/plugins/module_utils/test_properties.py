@@ -12,6 +12,9 @@
 (b) Corrupted answers (random JSON, wrong types, cut bytes, random statuses,
     headers and bodies, garbage instead of HTTP) never make anything but the
     collection's own SnapfleetError subclasses escape Client.list/get_snapshot.
+(c) The shortcuts of the common answer agree with the careful checks:
+    normalize_snapshot with checked_snapshot on any snapshot-shaped dict, and
+    decode_json refuses exactly the numbers that overflow a float.
 
 When the contract is not reachable (tests/contract/api, or SNAPFLEET_API_SPEC),
 the schema-driven tests skip. HTTP goes to a tiny loopback server that sends
