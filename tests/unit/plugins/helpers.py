@@ -13,12 +13,21 @@ the module_utils tests run with an ``ansible`` package that has nothing else.
 
 from __future__ import annotations
 
+import contextlib
+import io
+import json
 import os
 import socket
 import threading
 import time
 import typing as t
 from pathlib import Path
+
+import pytest
+from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
+
+from ansible_collections.snapfleet.digitalocean.plugins.module_utils import options
+from ansible_collections.snapfleet.digitalocean.plugins.module_utils.errors import OptionError
 
 TOKEN = "unit-test-token-0123456789"
 SPEC_NAME = "snapshots.openapi.yaml"
@@ -162,3 +171,35 @@ except ImportError:  # ansible-core < 2.19: hand the arguments over the way its 
             yield
         finally:
             basic._ANSIBLE_ARGS = saved  # pylint: disable=protected-access
+
+
+# -- options and module runs ------------------------------------------------------------------------------------
+
+def validated_params(**given: t.Any) -> dict:
+    """Options as AnsibleModule would hand them over: validated, with every default filled in (and a token)."""
+    given.setdefault("token", TOKEN)
+    result = ArgumentSpecValidator(options.argument_spec(), **options.spec_rules()).validate(given)
+    assert not result.error_messages, result.error_messages
+    return result.validated_parameters
+
+
+def refused(function: t.Callable[[dict], t.Any], **given: t.Any) -> OptionError:
+    """The OptionError ``function`` raises for the validated options ``given`` (the test fails if none is raised)."""
+    with pytest.raises(OptionError) as caught:
+        function(validated_params(**given))
+    return caught.value
+
+
+def clear_connection_env(monkeypatch: t.Any) -> None:
+    """Remove the machine's token and DIGITALOCEAN_* variables for one test, so that none leaks in."""
+    for name in list(os.environ):
+        if name in options.TOKEN_ENV or name.startswith("DIGITALOCEAN_"):
+            monkeypatch.delenv(name)
+
+
+def run_module(main: t.Callable[[], None], args: dict) -> t.Tuple[dict, str]:
+    """Run a module's ``main()`` with ``args``; return its result and the raw JSON it printed."""
+    out = io.StringIO()
+    with patch_module_args(args), contextlib.redirect_stdout(out), pytest.raises(SystemExit):
+        main()
+    return json.loads(out.getvalue()), out.getvalue()

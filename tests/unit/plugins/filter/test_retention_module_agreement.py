@@ -11,10 +11,6 @@ filter's tests rather than the module's, which run with module_utils only under 
 
 from __future__ import annotations
 
-import contextlib
-import io
-import json
-import os
 import typing as t
 
 import pytest
@@ -25,28 +21,26 @@ from ansible.utils.plugin_docs import get_docstring
 
 from ansible_collections.snapfleet.digitalocean.plugins.doc_fragments.retention import ModuleDocFragment
 from ansible_collections.snapfleet.digitalocean.plugins.filter.retention import retention
-from ansible_collections.snapfleet.digitalocean.plugins.module_utils import options as o
 from ansible_collections.snapfleet.digitalocean.plugins.module_utils import retention as engine
 from ansible_collections.snapfleet.digitalocean.plugins.module_utils.errors import OptionError
 from ansible_collections.snapfleet.digitalocean.plugins.modules import snapshot_retention
 from ansible_collections.snapfleet.digitalocean.tests.simulator import make_snapshots
-from ansible_collections.snapfleet.digitalocean.tests.unit.plugins.helpers import TOKEN, patch_module_args
+from ansible_collections.snapfleet.digitalocean.tests.unit.plugins.helpers import (
+    TOKEN,
+    clear_connection_env,
+    run_module,
+)
 
 SNAPSHOTS = make_snapshots(count=12, seed=5, volumes=2, droplets=2)
 
 
 @pytest.fixture(autouse=True)
 def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in list(os.environ):
-        if name in o.TOKEN_ENV or name.startswith("DIGITALOCEAN_"):
-            monkeypatch.delenv(name)
+    clear_connection_env(monkeypatch)
 
 
 def _run(args: dict) -> dict:
-    out = io.StringIO()
-    with patch_module_args(args), contextlib.redirect_stdout(out), pytest.raises(SystemExit):
-        snapshot_retention.main()
-    return json.loads(out.getvalue())
+    return run_module(snapshot_retention.main, args)[0]
 
 
 @pytest.mark.parametrize("options", [{"keep_daily": -2}, {"keep_within_weekly": "2w2w"}, {"timezone": "Nowhere/City"},

@@ -15,21 +15,10 @@ from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible_collections.snapfleet.digitalocean.plugins.module_utils import client as api
 from ansible_collections.snapfleet.digitalocean.plugins.module_utils import options as o
 from ansible_collections.snapfleet.digitalocean.plugins.module_utils.errors import OptionError
+from ansible_collections.snapfleet.digitalocean.tests.unit.plugins import helpers
 from ansible_collections.snapfleet.digitalocean.tests.unit.plugins.helpers import TOKEN
 
-
-def _params(**given: t.Any) -> dict:
-    """Options as AnsibleModule would hand them over: validated, with every default filled in."""
-    given.setdefault("token", TOKEN)
-    result = ArgumentSpecValidator(o.argument_spec(), **o.spec_rules()).validate(given)
-    assert not result.error_messages, result.error_messages
-    return result.validated_parameters
-
-
-def _refused(function: t.Callable[[dict], t.Any], **given: t.Any) -> OptionError:
-    with pytest.raises(OptionError) as caught:
-        function(_params(**given))
-    return caught.value
+_params, _refused = helpers.validated_params, helpers.refused
 
 
 # -- check_connection -------------------------------------------------------------------------------

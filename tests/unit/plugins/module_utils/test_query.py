@@ -18,23 +18,11 @@ from ansible_collections.snapfleet.digitalocean.plugins.module_utils import quer
 from ansible_collections.snapfleet.digitalocean.plugins.module_utils.errors import APIError, OptionError
 from ansible_collections.snapfleet.digitalocean.tests.simulator import Fault, make_snapshots
 from ansible_collections.snapfleet.digitalocean.tests.unit.plugins.helpers import TOKEN
+from ansible_collections.snapfleet.digitalocean.tests.unit.plugins.helpers import refused as _refused
+from ansible_collections.snapfleet.digitalocean.tests.unit.plugins.helpers import validated_params as _params
 
 VOLUME = "7724db7c-e098-11e5-b522-000f53304e51"
 SNAPSHOTS = make_snapshots(count=60, seed=31, volumes=3, droplets=3)
-
-
-def _params(**given: t.Any) -> dict:
-    """Options as AnsibleModule would hand them over: validated, with every default filled in."""
-    given.setdefault("token", TOKEN)
-    result = ArgumentSpecValidator(o.argument_spec(), **o.spec_rules()).validate(given)
-    assert not result.error_messages, result.error_messages
-    return result.validated_parameters
-
-
-def _refused(function: t.Callable[[dict], t.Any], **given: t.Any) -> OptionError:
-    with pytest.raises(OptionError) as caught:
-        function(_params(**given))
-    return caught.value
 
 
 # -- plan: refusals ------------------------------------------------------------------------------------

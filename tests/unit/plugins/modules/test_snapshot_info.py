@@ -11,19 +11,18 @@ does; the result is the JSON the module prints. Nothing of the module is faked.
 
 from __future__ import annotations
 
-import contextlib
-import io
-import json
-import os
 import socket
 import typing as t
 
 import pytest
 
-from ansible_collections.snapfleet.digitalocean.plugins.module_utils import options as q
 from ansible_collections.snapfleet.digitalocean.plugins.modules import snapshot_info
 from ansible_collections.snapfleet.digitalocean.tests.simulator import Fault, make_snapshots
-from ansible_collections.snapfleet.digitalocean.tests.unit.plugins.helpers import TOKEN, patch_module_args
+from ansible_collections.snapfleet.digitalocean.tests.unit.plugins.helpers import (
+    TOKEN,
+    clear_connection_env,
+    run_module,
+)
 
 SNAPSHOTS = make_snapshots(count=45, seed=51, volumes=2, droplets=3)
 UNKNOWN_VOLUME = "11111111-2222-4333-8444-555555555555"
@@ -32,17 +31,12 @@ UNKNOWN_VOLUME = "11111111-2222-4333-8444-555555555555"
 @pytest.fixture(autouse=True)
 def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
     """No token or connection variable of the machine leaks in."""
-    for name in list(os.environ):
-        if name in q.TOKEN_ENV or name.startswith("DIGITALOCEAN_"):
-            monkeypatch.delenv(name)
+    clear_connection_env(monkeypatch)
 
 
 def _run(args: dict) -> t.Tuple[dict, str]:
     """Run main() with ``args``; return its result and the raw JSON it printed."""
-    out = io.StringIO()
-    with patch_module_args(args), contextlib.redirect_stdout(out), pytest.raises(SystemExit):
-        snapshot_info.main()
-    return json.loads(out.getvalue()), out.getvalue()
+    return run_module(snapshot_info.main, args)
 
 
 def _expected(snapshots: t.Iterable[dict]) -> t.List[dict]:

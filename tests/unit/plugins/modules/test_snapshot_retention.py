@@ -11,19 +11,18 @@ never from the collection's engine, except where a test checks that module and e
 
 from __future__ import annotations
 
-import contextlib
-import io
-import json
-import os
 import typing as t
 
 import pytest
 
-from ansible_collections.snapfleet.digitalocean.plugins.module_utils import options as o
 from ansible_collections.snapfleet.digitalocean.plugins.module_utils import retention as engine
 from ansible_collections.snapfleet.digitalocean.plugins.modules import snapshot_retention
 from ansible_collections.snapfleet.digitalocean.tests.simulator import Fault, make_snapshots
-from ansible_collections.snapfleet.digitalocean.tests.unit.plugins.helpers import TOKEN, patch_module_args
+from ansible_collections.snapfleet.digitalocean.tests.unit.plugins.helpers import (
+    TOKEN,
+    clear_connection_env,
+    run_module,
+)
 
 SNAPSHOTS = make_snapshots(count=40, seed=5, volumes=2, droplets=2)
 READ_ONLY = "unit-read-only-token-0123"
@@ -31,16 +30,11 @@ READ_ONLY = "unit-read-only-token-0123"
 
 @pytest.fixture(autouse=True)
 def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in list(os.environ):
-        if name in o.TOKEN_ENV or name.startswith("DIGITALOCEAN_"):
-            monkeypatch.delenv(name)
+    clear_connection_env(monkeypatch)
 
 
 def _run(args: dict) -> dict:
-    out = io.StringIO()
-    with patch_module_args(args), contextlib.redirect_stdout(out), pytest.raises(SystemExit):
-        snapshot_retention.main()
-    return json.loads(out.getvalue())
+    return run_module(snapshot_retention.main, args)[0]
 
 
 def _args(sim: t.Any, **extra: t.Any) -> dict:
