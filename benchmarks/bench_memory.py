@@ -37,6 +37,7 @@ from ansible_collections.snapfleet.digitalocean.benchmarks.harness import (
     spread,
     verdict,
 )
+from ansible_collections.snapfleet.digitalocean.plugins.module_utils.client import DEFAULT_CONCURRENCY
 
 NAME = "memory"
 LIMIT_MIB = 300
@@ -79,7 +80,7 @@ def run(settings: Settings) -> Result:
         f"{large // small}x the snapshots cost {scale:.1f}x the growth in RSS "
         f"(tracemalloc: {traced[large]['traced_peak_bytes'] / max(1, traced[small]['traced_peak_bytes']):.1f}x).",
         "The listing keeps every snapshot (the API's dicts, as the plugins return them) until it returns; "
-        "pages in flight are at most 64 answers of 200 snapshots.",
+        f"pages in flight are at most {DEFAULT_CONCURRENCY} answers of 200 snapshots (the default concurrency).",
     ]
     peak = median(r["rss_peak_kib"] for r in runs[large])
     target = Target(
