@@ -276,8 +276,9 @@ def _collector_paused() -> t.Iterator[None]:
     Decoding 10,000 snapshots allocates some 100,000 dicts, lists and strings, none of them in
     a reference cycle; meanwhile the collector would walk the growing heap again and again, up
     to a fifth of the listing's CPU time (measured with benchmarks/listing.py). Reference counting
-    still frees everything as usual. Listings may overlap (the lookup's threads): the first to
-    start pauses the collector, the last to end turns it back on, and only if it was on.
+    still frees everything as usual. Listings may overlap (a caller may list from several
+    threads): the first to start pauses the collector, the last to end turns it back on, and only
+    if it was on.
     """
     with _PAUSE_LOCK:
         if _pauses[0] == 0:
