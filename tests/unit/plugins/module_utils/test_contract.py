@@ -171,6 +171,14 @@ def test_an_id_that_is_not_a_string_or_integer_is_refused(value):
         normalize_snapshot({"id": value})
 
 
+def test_an_integer_too_large_for_a_float_is_still_a_number():
+    """JSON integers are exact in Python: a size of 10**400 is a number, not an OverflowError from the check."""
+    from ansible_collections.snapfleet.digitalocean.plugins.module_utils.contract import checked_snapshot
+
+    for check in (normalize_snapshot, checked_snapshot):
+        assert check({"id": "1", "size_gigabytes": 10 ** 400})["size_gigabytes"] == 10 ** 400
+
+
 def test_missing_optional_fields_are_fine():
     """Published answers leave fields out (godo's {"id": "12345"}): types are checked when present."""
     assert normalize_snapshot({"id": 7}) == {"id": "7", "tags": []}
