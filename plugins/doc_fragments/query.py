@@ -50,8 +50,8 @@ options:
       - How hard to try for a listing that is exactly one moment of the account while it changes.
       - V(standard) gives the listing guarantee stated in the notes at little extra cost.
       - V(strict) reads the whole listing again until two reads in a row give the same ids in the same order, so
-        creations and deletions that cancel out between two page reads are seen too; it fails, saying the account
-        kept changing, after 5 reads. It costs at least twice the requests of V(standard).
+        creations and deletions that cancel out can hide a snapshot only if they hide it from both reads; it fails,
+        saying the account kept changing, after 5 reads. It costs at least twice the requests of V(standard).
     type: str
     choices: [standard, strict]
     default: standard
@@ -138,5 +138,6 @@ notes:
   - "What O(consistency=standard) cannot see: C(meta.total) is its only clock, so a snapshot can be missed only when,
     between two page reads, creations and deletions cancel out in C(meta.total), wholly or partly, such as a rotation
     (the oldest snapshot deleted after page 1 was read and a new one created at the end: the snapshot that slid from
-    page 2 onto page 1 is never read). O(consistency=strict) reads the whole listing until two reads in a row agree."
+    page 2 onto page 1 is never read). O(consistency=strict) reads the whole listing until two reads in a row agree,
+    so such a change must hide a snapshot from both reads to hide it."
 """
