@@ -158,7 +158,12 @@ def volume(client: "Client", query: "Query") -> Listing:
     # snapshots are still listed. meta.total stays the volume's count, as its endpoint would say.
     listing = client.list(query.fallback_path, {"resource_type": "volume"}, per_page=query.per_page,
                           consistency=query.consistency)
-    mine = [s for s in listing.snapshots if str(s.get("resource_id")) == query.filters.resource_id]
+    return of_resource(listing, query.filters.resource_id)
+
+
+def of_resource(listing: Listing, resource_id: t.Optional[str]) -> Listing:
+    """The snapshots of one Droplet or volume out of a wider listing; ``meta.total`` counts them alone."""
+    mine = [s for s in listing.snapshots if str(s.get("resource_id")) == resource_id]
     return Listing(mine, len(mine), {})
 
 
@@ -251,8 +256,7 @@ def account_plan(client: "Client", query: "Query", first_page: t.Optional[Page] 
     """
     listing = client.list(query.path, query.params, per_page=query.per_page, consistency=query.consistency,
                           first_page=first_page)
-    mine = [s for s in listing.snapshots if str(s.get("resource_id")) == query.droplet_id]
-    return Listing(mine, len(mine), {})
+    return of_resource(listing, query.droplet_id)
 
 
 def droplet_question(client: "Client", query: "Query") -> Listing:
