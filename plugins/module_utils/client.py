@@ -265,8 +265,12 @@ def _snapshot_path(snapshot_id: t.Any) -> str:
     return "/v2/snapshots/%s" % quote(text, safe="")
 
 
-_PAUSE_LOCK = threading.Lock()
-_pauses = [0, False]  # listings in progress, and whether the collector was enabled before the first
+class _CollectorPauses:
+    """Listings in progress, and whether the garbage collector was on before the first of them began."""
+
+    lock = threading.Lock()
+    listings = 0
+    was_enabled = False
 
 
 @contextlib.contextmanager
@@ -280,15 +284,16 @@ def _collector_paused() -> t.Iterator[None]:
     threads): the first to start pauses the collector, the last to end turns it back on, and only
     if it was on.
     """
-    with _PAUSE_LOCK:
-        if _pauses[0] == 0:
-            _pauses[1] = gc.isenabled()
+    pauses = _CollectorPauses
+    with pauses.lock:
+        if pauses.listings == 0:
+            pauses.was_enabled = gc.isenabled()
             gc.disable()
-        _pauses[0] += 1
+        pauses.listings += 1
     try:
         yield
     finally:
-        with _PAUSE_LOCK:
-            _pauses[0] -= 1
-            if _pauses[0] == 0 and _pauses[1]:
+        with pauses.lock:
+            pauses.listings -= 1
+            if pauses.listings == 0 and pauses.was_enabled:
                 gc.enable()
