@@ -28,7 +28,7 @@ def _carried() -> dict:
     return yaml.safe_load(CARRIED.read_text(encoding="utf-8"))
 
 
-def test_the_carried_contract_has_the_five_operations():
+def test_the_carried_contract_has_the_twelve_operations():
     paths = _carried()["paths"]
     operations = {(path, method): op["operationId"] for path, item in paths.items() for method, op in item.items()}
     assert operations == {
@@ -36,7 +36,14 @@ def test_the_carried_contract_has_the_five_operations():
         ("/v2/snapshots/{snapshot_id}", "get"): "snapshots_get",
         ("/v2/snapshots/{snapshot_id}", "delete"): "snapshots_delete",
         ("/v2/volumes/{volume_id}/snapshots", "get"): "volumeSnapshots_list",
+        ("/v2/volumes/{volume_id}/snapshots", "post"): "volumeSnapshots_create",
         ("/v2/droplets/{droplet_id}/snapshots", "get"): "droplets_list_snapshots",
+        ("/v2/droplets", "get"): "droplets_list",
+        ("/v2/droplets/{droplet_id}/actions", "post"): "dropletActions_post",
+        ("/v2/actions/{action_id}", "get"): "actions_get",
+        ("/v2/volumes", "get"): "volumes_list",
+        ("/v2/tags", "post"): "tags_create",
+        ("/v2/tags/{tag_id}/resources", "post"): "tags_assign_resources",
     }
 
 
