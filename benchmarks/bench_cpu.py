@@ -46,7 +46,7 @@ from ansible_collections.snapfleet.digitalocean.benchmarks.harness import (
     tail,
     verdict,
 )
-from ansible_collections.snapfleet.digitalocean.plugins.module_utils.client import Client
+from ansible_collections.snapfleet.digitalocean.plugins.module_utils.api.client import Client
 from ansible_collections.snapfleet.digitalocean.tests.simulator import Simulator, make_snapshots
 
 NAME = "cpu"

@@ -36,7 +36,7 @@ import tracemalloc
 from collections.abc import Sequence
 
 _IMPORT_STARTED = time.process_time()
-from ansible_collections.snapfleet.digitalocean.plugins.module_utils.client import DEFAULT_CONCURRENCY, Client  # noqa: E402
+from ansible_collections.snapfleet.digitalocean.plugins.module_utils.api.client import DEFAULT_CONCURRENCY, Client  # noqa: E402
 from ansible_collections.snapfleet.digitalocean.plugins.module_utils.errors import APIError  # noqa: E402
 
 IMPORT_CPU = time.process_time() - _IMPORT_STARTED

@@ -20,7 +20,7 @@ from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.module_utils.errors import UnsupportedError
 
 from ansible_collections.snapfleet.digitalocean.plugins.module_utils.errors import SnapfleetError
-from ansible_collections.snapfleet.digitalocean.plugins.module_utils.retention import apply_policy, parse_policy, retention_argument_spec
+from ansible_collections.snapfleet.digitalocean.plugins.module_utils.retention.policy import apply_policy, parse_policy, retention_argument_spec
 from ansible_collections.snapfleet.digitalocean.plugins.plugin_utils.values import plain
 
 FILTER_NAME = "snapfleet.digitalocean.retention"

@@ -163,10 +163,10 @@ from ansible.module_utils.errors import UnsupportedError
 from ansible.plugins.lookup import LookupBase
 from ansible.utils.display import Display
 
-from ansible_collections.snapfleet.digitalocean.plugins.module_utils import options as o
-from ansible_collections.snapfleet.digitalocean.plugins.module_utils import query as q
-from ansible_collections.snapfleet.digitalocean.plugins.module_utils.client import require_requests
+from ansible_collections.snapfleet.digitalocean.plugins.module_utils.api.client import require_requests
 from ansible_collections.snapfleet.digitalocean.plugins.module_utils.errors import OptionError, SnapfleetError
+from ansible_collections.snapfleet.digitalocean.plugins.module_utils.questions import options as o
+from ansible_collections.snapfleet.digitalocean.plugins.module_utils.questions import query as q
 from ansible_collections.snapfleet.digitalocean.plugins.plugin_utils.lookup_cache import (
     ListingCache,
     cache_key,

@@ -161,10 +161,17 @@ links:
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
-from ..module_utils.client import HAS_REQUESTS, REQUESTS_IMPORT_ERROR
-from ..module_utils.errors import SnapfleetError
-from ..module_utils.options import INSECURE_WARNING, check_connection, insecure, make_client, module_argument_spec, spec_rules
-from ..module_utils.query import fetch, plan
+from ansible_collections.snapfleet.digitalocean.plugins.module_utils.api.client import HAS_REQUESTS, REQUESTS_IMPORT_ERROR
+from ansible_collections.snapfleet.digitalocean.plugins.module_utils.errors import SnapfleetError
+from ansible_collections.snapfleet.digitalocean.plugins.module_utils.questions.options import (
+    INSECURE_WARNING,
+    check_connection,
+    insecure,
+    make_client,
+    module_argument_spec,
+    spec_rules,
+)
+from ansible_collections.snapfleet.digitalocean.plugins.module_utils.questions.query import fetch, plan
 
 
 def main() -> None:

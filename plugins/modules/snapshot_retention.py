@@ -214,12 +214,25 @@ meta:
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
-from ..module_utils.client import HAS_REQUESTS, REQUESTS_IMPORT_ERROR
-from ..module_utils.errors import SnapfleetError
-from ..module_utils.options import INSECURE_WARNING, check_connection, insecure, make_client, spec_rules
-from ..module_utils.pruning import check_scope, delete_plan, diff_text, failure_message, module_spec, refuse_above
-from ..module_utils.query import fetch, plan
-from ..module_utils.retention import POLICY_OPTIONS, apply_policy, parse_policy
+from ansible_collections.snapfleet.digitalocean.plugins.module_utils.api.client import HAS_REQUESTS, REQUESTS_IMPORT_ERROR
+from ansible_collections.snapfleet.digitalocean.plugins.module_utils.errors import SnapfleetError
+from ansible_collections.snapfleet.digitalocean.plugins.module_utils.questions.options import (
+    INSECURE_WARNING,
+    check_connection,
+    insecure,
+    make_client,
+    spec_rules,
+)
+from ansible_collections.snapfleet.digitalocean.plugins.module_utils.questions.query import fetch, plan
+from ansible_collections.snapfleet.digitalocean.plugins.module_utils.retention.policy import POLICY_OPTIONS, apply_policy, parse_policy
+from ansible_collections.snapfleet.digitalocean.plugins.module_utils.retention.pruning import (
+    check_scope,
+    delete_plan,
+    diff_text,
+    failure_message,
+    module_spec,
+    refuse_above,
+)
 
 
 def main() -> None:

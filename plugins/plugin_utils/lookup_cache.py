@@ -51,7 +51,7 @@ from ansible.errors import AnsibleError
 from ansible.plugins.cache import BaseFileCacheModule
 from ansible.plugins.loader import cache_loader
 
-from ansible_collections.snapfleet.digitalocean.plugins.module_utils.client import Listing
+from ansible_collections.snapfleet.digitalocean.plugins.module_utils.api.client import Listing
 
 DEFAULT_CACHE_PLUGIN = "ansible.builtin.jsonfile"
 DEFAULT_CACHE_CONNECTION = "~/.cache/ansible/snapfleet.digitalocean"

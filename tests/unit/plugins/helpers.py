@@ -26,8 +26,8 @@ from pathlib import Path
 import pytest
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
-from ansible_collections.snapfleet.digitalocean.plugins.module_utils import options
 from ansible_collections.snapfleet.digitalocean.plugins.module_utils.errors import OptionError
+from ansible_collections.snapfleet.digitalocean.plugins.module_utils.questions import options
 
 TOKEN = "unit-test-token-0123456789"
 SPEC_NAME = "snapshots.openapi.yaml"

@@ -26,7 +26,7 @@ from ansible.utils.plugin_docs import get_docstring
 from ansible_collections.snapfleet.digitalocean.plugins.doc_fragments import connection
 from ansible_collections.snapfleet.digitalocean.plugins.doc_fragments import query as query_fragment
 from ansible_collections.snapfleet.digitalocean.plugins.lookup import snapshots as lookup_plugin
-from ansible_collections.snapfleet.digitalocean.plugins.module_utils import options as q
+from ansible_collections.snapfleet.digitalocean.plugins.module_utils.questions import options as q
 from ansible_collections.snapfleet.digitalocean.plugins.modules import snapshot_info
 from ansible_collections.snapfleet.digitalocean.plugins.plugin_utils import lookup_cache
 

@@ -14,8 +14,8 @@ from ansible.errors import AnsibleFilterError
 from ansible.plugins.loader import filter_loader
 
 from ansible_collections.snapfleet.digitalocean.plugins.filter.retention import retention
-from ansible_collections.snapfleet.digitalocean.plugins.module_utils import retention as engine
 from ansible_collections.snapfleet.digitalocean.plugins.module_utils.errors import OptionError
+from ansible_collections.snapfleet.digitalocean.plugins.module_utils.retention import policy as engine
 
 SNAPS = [
     {"id": "1", "created_at": "2024-05-01T08:00:00Z", "resource_id": "vol-a", "tags": [], "regions": ["fra1"]},

@@ -21,8 +21,8 @@ from ansible.utils.plugin_docs import get_docstring
 
 from ansible_collections.snapfleet.digitalocean.plugins.doc_fragments.retention import ModuleDocFragment
 from ansible_collections.snapfleet.digitalocean.plugins.filter.retention import retention
-from ansible_collections.snapfleet.digitalocean.plugins.module_utils import retention as engine
 from ansible_collections.snapfleet.digitalocean.plugins.module_utils.errors import OptionError
+from ansible_collections.snapfleet.digitalocean.plugins.module_utils.retention import policy as engine
 from ansible_collections.snapfleet.digitalocean.plugins.modules import snapshot_retention
 from ansible_collections.snapfleet.digitalocean.tests.simulator import make_snapshots
 from ansible_collections.snapfleet.digitalocean.tests.unit.plugins.helpers import (

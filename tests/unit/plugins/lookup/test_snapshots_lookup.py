@@ -28,7 +28,7 @@ from ansible.errors import AnsibleLookupError
 from ansible.parsing.dataloader import DataLoader
 from ansible.plugins.loader import lookup_loader
 
-from ansible_collections.snapfleet.digitalocean.plugins.module_utils import options as q
+from ansible_collections.snapfleet.digitalocean.plugins.module_utils.questions import options as q
 from ansible_collections.snapfleet.digitalocean.plugins.modules import snapshot_info
 from ansible_collections.snapfleet.digitalocean.plugins.plugin_utils import lookup_cache
 from ansible_collections.snapfleet.digitalocean.tests.simulator import make_snapshots
@@ -158,7 +158,7 @@ def test_bad_terms_are_refused_before_any_request(sim, terms, message):
 
 
 def test_several_ids_are_fetched_with_get_snapshots(sim, monkeypatch):
-    from ansible_collections.snapfleet.digitalocean.plugins.module_utils import client as api  # pylint: disable=import-outside-toplevel
+    from ansible_collections.snapfleet.digitalocean.plugins.module_utils.api import client as api  # pylint: disable=import-outside-toplevel
     calls: t.List[list] = []
     real = api.Client.get_snapshots
 

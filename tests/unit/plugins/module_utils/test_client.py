@@ -12,8 +12,8 @@ import typing as t
 
 import pytest
 
-from ansible_collections.snapfleet.digitalocean.plugins.module_utils import client as api
-from ansible_collections.snapfleet.digitalocean.plugins.module_utils.client import Client
+from ansible_collections.snapfleet.digitalocean.plugins.module_utils.api import client as api
+from ansible_collections.snapfleet.digitalocean.plugins.module_utils.api.client import Client
 from ansible_collections.snapfleet.digitalocean.plugins.module_utils.errors import APIError
 from ansible_collections.snapfleet.digitalocean.tests.simulator import Fault, Simulator, make_snapshots
 from ansible_collections.snapfleet.digitalocean.tests.unit.plugins.helpers import (

@@ -17,16 +17,13 @@ from pathlib import Path
 
 import pytest
 
-from ansible_collections.snapfleet.digitalocean.plugins.module_utils.contract import (
-    ContractError,
+from ansible_collections.snapfleet.digitalocean.plugins.module_utils.api.contract import (
     Listing,
-    NonFiniteNumberError,
-    decode_json,
-    error_fields,
     normalize_snapshot,
     parse_list_body,
     parse_snapshot_body,
 )
+from ansible_collections.snapfleet.digitalocean.plugins.module_utils.http.bodies import ContractError, NonFiniteNumberError, decode_json, error_fields
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "api"
 
@@ -173,7 +170,7 @@ def test_an_id_that_is_not_a_string_or_integer_is_refused(value):
 
 def test_an_integer_too_large_for_a_float_is_still_a_number():
     """JSON integers are exact in Python: a size of 10**400 is a number, not an OverflowError from the check."""
-    from ansible_collections.snapfleet.digitalocean.plugins.module_utils.contract import checked_snapshot
+    from ansible_collections.snapfleet.digitalocean.plugins.module_utils.api.contract import checked_snapshot
 
     for check in (normalize_snapshot, checked_snapshot):
         assert check({"id": "1", "size_gigabytes": 10 ** 400})["size_gigabytes"] == 10 ** 400

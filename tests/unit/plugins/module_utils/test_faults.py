@@ -18,7 +18,7 @@ import typing as t
 
 import pytest
 
-from ansible_collections.snapfleet.digitalocean.plugins.module_utils.client import Client
+from ansible_collections.snapfleet.digitalocean.plugins.module_utils.api.client import Client
 from ansible_collections.snapfleet.digitalocean.plugins.module_utils.errors import APIError, TransportError
 from ansible_collections.snapfleet.digitalocean.tests.simulator import Fault, RateLimit, make_snapshots
 from ansible_collections.snapfleet.digitalocean.tests.unit.plugins.helpers import TOKEN, RawServer, http_answer

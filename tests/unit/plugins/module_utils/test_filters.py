@@ -16,7 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ansible_collections.snapfleet.digitalocean.plugins.module_utils.errors import OptionError
-from ansible_collections.snapfleet.digitalocean.plugins.module_utils.filters import (
+from ansible_collections.snapfleet.digitalocean.plugins.module_utils.questions.filters import (
     Filters,
     group,
     parse_instant,

@@ -23,8 +23,8 @@ import typing as t
 
 import pytest
 
-from ansible_collections.snapfleet.digitalocean.plugins.module_utils import paging
-from ansible_collections.snapfleet.digitalocean.plugins.module_utils.client import Client
+from ansible_collections.snapfleet.digitalocean.plugins.module_utils.api import paging
+from ansible_collections.snapfleet.digitalocean.plugins.module_utils.api.client import Client
 from ansible_collections.snapfleet.digitalocean.plugins.module_utils.errors import APIError, IncompleteListingError
 from ansible_collections.snapfleet.digitalocean.tests.simulator import Fault, make_snapshots
 from ansible_collections.snapfleet.digitalocean.tests.unit.plugins.helpers import TOKEN, http_answer

@@ -12,9 +12,9 @@ import typing as t
 import pytest
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
-from ansible_collections.snapfleet.digitalocean.plugins.module_utils import client as api
-from ansible_collections.snapfleet.digitalocean.plugins.module_utils import options as o
+from ansible_collections.snapfleet.digitalocean.plugins.module_utils.api import client as api
 from ansible_collections.snapfleet.digitalocean.plugins.module_utils.errors import OptionError
+from ansible_collections.snapfleet.digitalocean.plugins.module_utils.questions import options as o
 from ansible_collections.snapfleet.digitalocean.tests.unit.plugins import helpers
 from ansible_collections.snapfleet.digitalocean.tests.unit.plugins.helpers import TOKEN
 

@@ -18,9 +18,9 @@ import typing as t
 
 import pytest
 
-from ansible_collections.snapfleet.digitalocean.plugins.module_utils.client import Client
+from ansible_collections.snapfleet.digitalocean.plugins.module_utils.api.client import Client
 from ansible_collections.snapfleet.digitalocean.plugins.module_utils.errors import APIError, RateLimitError
-from ansible_collections.snapfleet.digitalocean.plugins.module_utils.pacing import Pacer, RequestBudget, TimeBudget
+from ansible_collections.snapfleet.digitalocean.plugins.module_utils.http.pacing import Pacer, RequestBudget, TimeBudget
 from ansible_collections.snapfleet.digitalocean.tests.simulator import Fault, RateLimits, make_snapshots
 from ansible_collections.snapfleet.digitalocean.tests.unit.plugins.helpers import TOKEN
 from ansible_collections.snapfleet.digitalocean.tests.unit.plugins.module_utils.clocks import FakeTime

@@ -30,9 +30,9 @@ from concurrent.futures import Future
 
 import pytest
 
-from ansible_collections.snapfleet.digitalocean.plugins.module_utils import paging
+from ansible_collections.snapfleet.digitalocean.plugins.module_utils.api import paging
+from ansible_collections.snapfleet.digitalocean.plugins.module_utils.api.paging import Page, pages_for, read_listing
 from ansible_collections.snapfleet.digitalocean.plugins.module_utils.errors import APIError, IncompleteListingError
-from ansible_collections.snapfleet.digitalocean.plugins.module_utils.paging import Page, pages_for, read_listing
 
 hypothesis = pytest.importorskip("hypothesis")
 st = pytest.importorskip("hypothesis.strategies")

@@ -32,21 +32,19 @@ import typing as t
 
 import pytest
 
-from ansible_collections.snapfleet.digitalocean.plugins.module_utils.client import Client
-from ansible_collections.snapfleet.digitalocean.plugins.module_utils.contract import (
-    ContractError,
-    NonFiniteNumberError,
-    decode_json,
+from ansible_collections.snapfleet.digitalocean.plugins.module_utils.api.client import Client
+from ansible_collections.snapfleet.digitalocean.plugins.module_utils.api.contract import (
+    normalize_snapshot as normalize,
+)
+from ansible_collections.snapfleet.digitalocean.plugins.module_utils.api.contract import (
     parse_list_body,
     parse_snapshot_body,
-)
-from ansible_collections.snapfleet.digitalocean.plugins.module_utils.contract import (
-    normalize_snapshot as normalize,
 )
 from ansible_collections.snapfleet.digitalocean.plugins.module_utils.errors import (
     APIError,
     SnapfleetError,
 )
+from ansible_collections.snapfleet.digitalocean.plugins.module_utils.http.bodies import ContractError, NonFiniteNumberError, decode_json
 from ansible_collections.snapfleet.digitalocean.tests.unit.plugins.helpers import (
     SPEC_NAME,
     TOKEN,
@@ -294,7 +292,7 @@ def test_generated_error_answers_are_reported_as_they_came(server):
                 client.get_snapshot("1")
         error = caught.value
         assert (error.status, error.attempts, error.path) == (status, 1, "/v2/snapshots/1")
-        # An empty field is no field (contract.error_fields).
+        # An empty field is no field (bodies.error_fields).
         wanted = (body["id"] or None, body["message"] or None, body.get("request_id") or None)
         assert (error.api_id, error.api_message, error.request_id) == wanted
 
@@ -512,7 +510,7 @@ def _outcome(check: t.Callable[[dict], dict], item: dict) -> t.Any:
        st.sampled_from(["7", 7, "a-uuid"]))
 def test_normalize_fast_path_answers_as_the_field_by_field_check(item, sid):
     """normalize_snapshot's shortcut for the common answer accepts, refuses and normalises as checked_snapshot."""
-    from ansible_collections.snapfleet.digitalocean.plugins.module_utils.contract import checked_snapshot
+    from ansible_collections.snapfleet.digitalocean.plugins.module_utils.api.contract import checked_snapshot
 
     item.setdefault("id", sid)
     assert _outcome(normalize, item) == _outcome(checked_snapshot, item)

@@ -12,10 +12,10 @@ import typing as t
 import pytest
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
-from ansible_collections.snapfleet.digitalocean.plugins.module_utils import client as api
-from ansible_collections.snapfleet.digitalocean.plugins.module_utils import options as o
-from ansible_collections.snapfleet.digitalocean.plugins.module_utils import query as q
+from ansible_collections.snapfleet.digitalocean.plugins.module_utils.api import client as api
 from ansible_collections.snapfleet.digitalocean.plugins.module_utils.errors import APIError, OptionError
+from ansible_collections.snapfleet.digitalocean.plugins.module_utils.questions import options as o
+from ansible_collections.snapfleet.digitalocean.plugins.module_utils.questions import query as q
 from ansible_collections.snapfleet.digitalocean.tests.simulator import Fault, make_snapshots
 from ansible_collections.snapfleet.digitalocean.tests.unit.plugins.helpers import TOKEN
 from ansible_collections.snapfleet.digitalocean.tests.unit.plugins.helpers import refused as _refused

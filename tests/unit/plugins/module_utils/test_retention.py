@@ -19,8 +19,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ansible_collections.snapfleet.digitalocean.plugins.module_utils import retention as r
 from ansible_collections.snapfleet.digitalocean.plugins.module_utils.errors import OptionError
+from ansible_collections.snapfleet.digitalocean.plugins.module_utils.retention import policy as r
 
 UTC = datetime.timezone.utc
 

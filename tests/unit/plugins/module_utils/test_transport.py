@@ -26,9 +26,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from ansible_collections.snapfleet.digitalocean.plugins.module_utils import transport
-from ansible_collections.snapfleet.digitalocean.plugins.module_utils.client import Client
+from ansible_collections.snapfleet.digitalocean.plugins.module_utils.api.client import Client
 from ansible_collections.snapfleet.digitalocean.plugins.module_utils.errors import TransportError
+from ansible_collections.snapfleet.digitalocean.plugins.module_utils.http import transport
 from ansible_collections.snapfleet.digitalocean.tests.simulator import make_snapshots
 from ansible_collections.snapfleet.digitalocean.tests.unit.plugins.helpers import TOKEN
 
@@ -318,7 +318,7 @@ def test_an_old_urllib3_is_a_clear_missing_dependency_at_import():
     """urllib3 1.25 made Client() raise TypeError (Retry(allowed_methods=...)); now it is named at import."""
     code = (
         "import urllib3; urllib3.__version__ = '1.25.11'\n"
-        "from ansible_collections.snapfleet.digitalocean.plugins.module_utils import client\n"
+        "from ansible_collections.snapfleet.digitalocean.plugins.module_utils.api import client\n"
         "assert client.HAS_REQUESTS is False\n"
         "try:\n    client.Client('t')\nexcept Exception as exc:\n    print(type(exc).__name__ + ': ' + str(exc))\n"
     )

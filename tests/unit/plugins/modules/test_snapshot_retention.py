@@ -15,7 +15,7 @@ import typing as t
 
 import pytest
 
-from ansible_collections.snapfleet.digitalocean.plugins.module_utils import retention as engine
+from ansible_collections.snapfleet.digitalocean.plugins.module_utils.retention import policy as engine
 from ansible_collections.snapfleet.digitalocean.plugins.modules import snapshot_retention
 from ansible_collections.snapfleet.digitalocean.tests.simulator import Fault, make_snapshots
 from ansible_collections.snapfleet.digitalocean.tests.unit.plugins.helpers import (

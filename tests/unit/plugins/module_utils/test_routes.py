@@ -3,7 +3,7 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
-"""plans.py: the Droplet plan gives the account plan's answers, and the cost model's rule.
+"""routes.py: the Droplet plan gives the account plan's answers, and the cost model's rule.
 
 Both plans run on the same simulator data and their results are compared field by field;
 the rule's request counts are checked against the simulator's log, written out here.
@@ -17,11 +17,11 @@ import typing as t
 import pytest
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
-from ansible_collections.snapfleet.digitalocean.plugins.module_utils import client as api
-from ansible_collections.snapfleet.digitalocean.plugins.module_utils import options as o
-from ansible_collections.snapfleet.digitalocean.plugins.module_utils import plans
-from ansible_collections.snapfleet.digitalocean.plugins.module_utils import query as q
+from ansible_collections.snapfleet.digitalocean.plugins.module_utils.api import client as api
 from ansible_collections.snapfleet.digitalocean.plugins.module_utils.errors import APIError
+from ansible_collections.snapfleet.digitalocean.plugins.module_utils.questions import options as o
+from ansible_collections.snapfleet.digitalocean.plugins.module_utils.questions import query as q
+from ansible_collections.snapfleet.digitalocean.plugins.module_utils.questions import routes
 from ansible_collections.snapfleet.digitalocean.tests.simulator import Fault, make_snapshots
 from ansible_collections.snapfleet.digitalocean.tests.unit.plugins.helpers import TOKEN
 from ansible_collections.snapfleet.digitalocean.tests.unit.plugins.module_utils.clocks import FakeTime
@@ -142,10 +142,10 @@ def test_both_plans_give_the_same_answer(sim, label, given, group_by, destroyed)
     query = q.plan(_params(group_by=group_by, resource_id=DROPLET, **given))
     assert query.droplet_id == DROPLET
     with _client(sim) as client:
-        by_droplet = plans.droplet_plan(client, query)
+        by_droplet = routes.droplet_plan(client, query)
         sent_by_droplet = list(sim.requests)
         sim.reset_log()
-        by_account = plans.account_plan(client, query)
+        by_account = routes.account_plan(client, query)
     _same(query.finish(by_droplet, group_by), query.finish(by_account, group_by), label)
     # meta.total: the Droplet's snapshots, whichever plan read them.
     assert by_droplet.total == by_account.total == len(MINE)
@@ -162,12 +162,12 @@ def test_the_answers_are_the_ones_written_out_here(sim):
     tagged_web = [s for s in MINE if "web" in (s["tags"] or [])]
     with _client(sim) as client:
         query = q.plan(_params(resource_id=DROPLET, sort_by="created_at", sort_order="desc", limit=1))
-        assert query.finish(plans.droplet_plan(client, query)) == [_returned(newest)]
+        assert query.finish(routes.droplet_plan(client, query)) == [_returned(newest)]
         query = q.plan(_params(resource_id=DROPLET, tags=["web"]))
-        answer = query.finish(plans.droplet_plan(client, query))
+        answer = query.finish(routes.droplet_plan(client, query))
         assert answer == [_returned(s) for s in tagged_web]
         query = q.plan(_params(resource_id=DROPLET, fields=["id", "name"]))
-        assert query.finish(plans.droplet_plan(client, query)) == [{"id": s["id"], "name": s["name"]} for s in MINE]
+        assert query.finish(routes.droplet_plan(client, query)) == [{"id": s["id"], "name": s["name"]} for s in MINE]
     assert all(set(s) == NINE and isinstance(s["tags"], list) for s in answer)
 
 
@@ -185,7 +185,7 @@ def test_the_droplet_plan_completes_only_what_the_answer_needs(sim):
         ]
         for given, expected in cases:
             sim.reset_log()
-            plans.droplet_plan(client, q.plan(_params(resource_id=DROPLET, **given)))
+            routes.droplet_plan(client, q.plan(_params(resource_id=DROPLET, **given)))
             assert sorted(r.path for r in sim.requests) == sorted(expected), given
 
 
@@ -245,16 +245,16 @@ def test_the_listing_key_holds_the_filters_for_a_droplet_question():
 
 def test_the_documented_figures():
     # 2,000 Droplet snapshots in the account (10 pages), 40 of them this Droplet's (1 page).
-    assert plans.rule_cost(40, 1, 2000) == ("droplet", 2)  # the newest: 2 requests, not 10 pages
-    assert plans.rule_cost(40, 0, 2000) == ("droplet", 1)  # fields without tags
-    assert plans.rule_cost(40, 3, 2000) == ("droplet", 5)  # probe: 9 pages left, more than 3 GETs
-    assert plans.rule_cost(40, 40, 2000) == ("account", 11)  # probe, then 9 pages
-    assert plans.rule_cost(40, 9, 2000) == ("droplet", 11)  # a tie completes
-    assert plans.rule_cost(40, 10, 2000) == ("account", 11)
+    assert routes.rule_cost(40, 1, 2000) == ("droplet", 2)  # the newest: 2 requests, not 10 pages
+    assert routes.rule_cost(40, 0, 2000) == ("droplet", 1)  # fields without tags
+    assert routes.rule_cost(40, 3, 2000) == ("droplet", 5)  # probe: 9 pages left, more than 3 GETs
+    assert routes.rule_cost(40, 40, 2000) == ("account", 11)  # probe, then 9 pages
+    assert routes.rule_cost(40, 9, 2000) == ("droplet", 11)  # a tie completes
+    assert routes.rule_cost(40, 10, 2000) == ("account", 11)
     # strict reads each listing twice: 2 + 1, and the account's 20 requests beat 40 GETs.
-    assert plans.rule_cost(40, 1, 2000, consistency="strict") == ("droplet", 3)
-    assert plans.rule_cost(40, 40, 2000, consistency="strict") == ("account", 22)
-    assert plans.rule_cost(40, 19, 2000, consistency="strict") == ("droplet", 22)
+    assert routes.rule_cost(40, 1, 2000, consistency="strict") == ("droplet", 3)
+    assert routes.rule_cost(40, 40, 2000, consistency="strict") == ("account", 22)
+    assert routes.rule_cost(40, 19, 2000, consistency="strict") == ("droplet", 22)
 
 
 @pytest.mark.parametrize("per_page", [1, 3, 10, 200])
@@ -262,12 +262,12 @@ def test_the_rule_spends_at_most_the_documented_excess(per_page):
     for account_snaps in range(0, 41):
         for droplet_snaps in range(0, account_snaps + 1):
             for completions in range(0, droplet_snaps + 1):
-                _plan, spent = plans.rule_cost(droplet_snaps, completions, account_snaps, per_page)
+                _plan, spent = routes.rule_cost(droplet_snaps, completions, account_snaps, per_page)
                 d = max(1, math.ceil(droplet_snaps / per_page))
                 a = max(1, math.ceil(account_snaps / per_page))
                 excess = spent - min(d + completions, a)
                 where = (per_page, account_snaps, droplet_snaps, completions)
-                if completions > plans.COMPLETION_ALLOWANCE:
+                if completions > routes.COMPLETION_ALLOWANCE:
                     assert excess <= d, where
                 else:
                     assert excess <= max(0, completions - (a - d)), where
@@ -276,10 +276,10 @@ def test_the_rule_spends_at_most_the_documented_excess(per_page):
 
 
 def test_choose_after_the_probe():
-    assert plans.choose(3, 2000, 200) == "droplet"
-    assert plans.choose(10, 2000, 200) == "account"
-    assert plans.choose(3, 150, 200) == "account"  # page 1 was the whole listing
-    assert plans.choose(3, 0, 200) == "account"
+    assert routes.choose(3, 2000, 200) == "droplet"
+    assert routes.choose(10, 2000, 200) == "account"
+    assert routes.choose(3, 150, 200) == "account"  # page 1 was the whole listing
+    assert routes.choose(3, 0, 200) == "account"
 
 
 @pytest.mark.parametrize("filters, group_by, shows", [
@@ -287,7 +287,7 @@ def test_choose_after_the_probe():
     ({"fields": ["id"]}, "tag", True), ({"fields": ["id"]}, "region", False),
 ])
 def test_shows_tags(filters, group_by, shows):
-    assert plans.shows_tags(q.plan(_params(**filters)).filters, group_by) is shows
+    assert routes.shows_tags(q.plan(_params(**filters)).filters, group_by) is shows
 
 
 @pytest.mark.parametrize("per_page", [200, 20])
@@ -322,9 +322,9 @@ def test_fetch_follows_the_rule_request_by_request(sim, per_page):
             answer = query.finish(q.fetch(client, query))
             assert _paths(sim) == _in_order(expected), given
             # Page 1 of the account listing is read once: the probe stands for it.
-            assert len(sim.requests) == plans.rule_cost(len(MINE), completions, len(DROPLET_SNAPSHOTS), per_page)[1]
+            assert len(sim.requests) == routes.rule_cost(len(MINE), completions, len(DROPLET_SNAPSHOTS), per_page)[1]
             sim.reset_log()
-            _same(answer, query.finish(plans.account_plan(client, query)), str(given))
+            _same(answer, query.finish(routes.account_plan(client, query)), str(given))
 
 
 def test_a_destroyed_droplet_costs_one_request_more_than_the_account_listing(sim):
@@ -371,7 +371,7 @@ def test_every_request_of_one_question_draws_on_one_total_max_wait(sim):
                     total_max_wait=5.0) as client:
         # Outside one task each operation has a budget of its own: 3 s each fit, 6 s in all.
         throttled_once()
-        assert [s["id"] for s in query.finish(plans.droplet_plan(client, query))] == [newest["id"]]
+        assert [s["id"] for s in query.finish(routes.droplet_plan(client, query))] == [newest["id"]]
         assert fake.total == pytest.approx(6.0)
         # fetch() is one task: the second 3 s would pass what is left of its 5 s.
         fake.waits.clear()

@@ -23,7 +23,7 @@ import time
 import typing as t
 from collections import deque
 
-from .errors import RateLimitError
+from ..errors import RateLimitError
 
 
 class TimeBudget:

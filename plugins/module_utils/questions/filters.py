@@ -35,7 +35,7 @@ import fnmatch
 import re
 import typing as t
 
-from .errors import OptionError
+from ..errors import OptionError
 
 SNAPSHOT_FIELDS = (
     "id", "name", "created_at", "regions", "resource_id", "resource_type", "min_disk_size", "size_gigabytes", "tags",

@@ -19,8 +19,8 @@ import ipaddress
 import typing as t
 from urllib.parse import urlsplit
 
-from . import client as api
-from .errors import OptionError
+from ..api import client as api
+from ..errors import OptionError
 from .filters import GROUP_KEYS, SNAPSHOT_FIELDS, SORT_KEYS, SORT_ORDERS
 
 TOKEN_ENV = (

@@ -22,8 +22,8 @@ import datetime
 import re
 import typing as t
 
-from .errors import OptionError
-from .filters import parse_timestamp
+from ..errors import OptionError
+from ..questions.filters import parse_timestamp
 
 try:
     from zoneinfo import ZoneInfo

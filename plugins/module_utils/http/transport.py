@@ -29,8 +29,8 @@ import traceback
 import typing as t
 import warnings
 
-from .contract import ContractError, _describe_non_json, decode_json, error_fields
-from .errors import APIError, MissingDependencyError, TransportError, redact
+from ..errors import APIError, MissingDependencyError, TransportError, redact
+from .bodies import ContractError, decode_json, describe_non_json, error_fields
 from .pacing import Pacer, RequestBudget, TimeBudget
 
 # The oldest versions the client works with: urllib3 1.26.0 brought Retry(allowed_methods=...)
@@ -379,7 +379,7 @@ class Transport:
                         raise APIError(last_status, shown, call.attempts, method=method,
                                        detail="the answer does not match the API's contract: %s" % exc) from None
                     except (ValueError, RecursionError):  # RecursionError: absurdly nested JSON
-                        fault = _describe_non_json(response)
+                        fault = describe_non_json(response)
                 if call.attempts > self.retries:
                     break  # one bound of attempts for the call, however its faults mix
                 self.wait(call.budget, min(call.backoff(), call.budget.left()))
@@ -406,7 +406,7 @@ class Transport:
             body = decode_json(response.content) if response.content.strip() else None
         except (ValueError, RecursionError):
             body = None
-            details.append(_describe_non_json(response))
+            details.append(describe_non_json(response))
         api_id, api_message, request_id = error_fields(body)
         if body is not None and not isinstance(body, dict):
             details.append("the error answer is not the API's error object")

@@ -92,13 +92,13 @@ from __future__ import annotations
 import re
 import typing as t
 
-from .contract import Listing
-from .errors import APIError
+from ..api.contract import Listing
+from ..api.paging import STRICT, Page, pages_for
+from ..errors import APIError
 from .filters import Filters
-from .paging import STRICT, Page, pages_for
 
 if t.TYPE_CHECKING:  # pragma: no cover - for the type hints only: query.py imports this module
-    from .client import Client
+    from ..api.client import Client
     from .query import Query
 
 ACCOUNT_PATH = "/v2/snapshots"

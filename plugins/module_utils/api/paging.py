@@ -113,8 +113,8 @@ import threading
 import typing as t
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 
+from ..errors import APIError, IncompleteListingError
 from .contract import Listing
-from .errors import APIError, IncompleteListingError
 
 STANDARD = "standard"
 STRICT = "strict"

@@ -25,11 +25,11 @@ import typing as t
 from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import quote
 
+from ..errors import APIError, OptionError, SnapfleetError, redact
+from ..http.pacing import TimeBudget
+from ..http.transport import HAS_REQUESTS, REQUESTS_IMPORT_ERROR, Transport, require_requests, shown_path
 from .contract import Listing, normalize_snapshot, parse_list_body, parse_snapshot_body
-from .errors import APIError, OptionError, SnapfleetError, redact
-from .pacing import TimeBudget
 from .paging import Page, read_listing
-from .transport import HAS_REQUESTS, REQUESTS_IMPORT_ERROR, Transport, require_requests, shown_path
 
 __all__ = [
     "HAS_REQUESTS", "REQUESTS_IMPORT_ERROR", "Client", "DeleteResult", "Listing", "normalize_snapshot",

@@ -18,9 +18,9 @@ from __future__ import annotations
 import re
 import typing as t
 
-from . import client as api
-from . import plans
-from .errors import OptionError
+from ..api import client as api
+from ..errors import OptionError
+from . import routes
 from .filters import Filters, group
 
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
@@ -43,7 +43,7 @@ class Query:
         # When a volume may be gone while its snapshots live on, list the account instead.
         self.fallback_path = fallback_path
         self.consistency = consistency
-        # A question about this one Droplet: plans.py may answer it from the Droplet's own endpoint.
+        # A question about this one Droplet: routes.py may answer it from the Droplet's own endpoint.
         self.droplet_id = droplet_id
         # The lookup's group_by: group_by: tag needs the tags a Droplet listing lacks.
         self.group_by = group_by
@@ -59,8 +59,8 @@ class Query:
                "snapshot_ids": self.snapshot_ids, "fallback_path": self.fallback_path,
                "consistency": self.consistency}
         if self.droplet_id is not None:
-            # The Droplet plan reads only what this question's filters keep (plans.py).
-            key.update(droplet_id=self.droplet_id, answer=plans.answer_key(self))
+            # The Droplet plan reads only what this question's filters keep (routes.py).
+            key.update(droplet_id=self.droplet_id, answer=routes.answer_key(self))
         return key
 
     def finish(self, listing: api.Listing, group_by: t.Optional[str] = None) -> t.Any:
@@ -72,14 +72,14 @@ class Query:
 
 
 def fetch(client: api.Client, query: Query) -> api.Listing:
-    """Read what ``query`` needs from the API: the one path every plugin goes through (plans.py chooses how).
+    """Read what ``query`` needs from the API: the one path every plugin goes through (routes.py chooses how).
 
     One task: every request the plan sends (a listing, a fallback listing, the snapshots it
     completes by id) draws on one ``total_max_wait``, or on the caller's when it runs inside
     ``client.one_task()`` already.
     """
     with client.one_task():
-        return plans.answer(client, query)
+        return routes.answer(client, query)
 
 
 def plan(params: t.Mapping[str, t.Any], snapshot_ids: t.Sequence[str] = ()) -> Query:
@@ -145,7 +145,7 @@ def plan(params: t.Mapping[str, t.Any], snapshot_ids: t.Sequence[str] = ()) -> Q
                                   % resource_id)
             server["resource_type"] = "droplet"
             if page is None:
-                droplet = plans.droplet_id_of(filters.resource_id)
+                droplet = routes.droplet_id_of(filters.resource_id)
     return Query(path, server, per_page, page, filters, fallback_path=fallback, consistency=consistency,
                  droplet_id=droplet, group_by=params.get("group_by"))
 

@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import typing as t
 
-from .errors import OptionError, SafetyBoundError
-from .options import module_argument_spec
-from .retention import Plan, retention_argument_spec
+from ..errors import OptionError, SafetyBoundError
+from ..questions.options import module_argument_spec
+from .policy import Plan, retention_argument_spec
 
 DEFAULT_MAX_DELETE = 10
 #: How many snapshots a refusal or failure message names before it says "and N more".
