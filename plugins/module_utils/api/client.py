@@ -150,7 +150,8 @@ class Client:
 
     def list(self, path: str, params: t.Optional[dict] = None, per_page: int = DEFAULT_PER_PAGE,
              page: t.Optional[int] = None, consistency: str = "standard",
-             first_page: t.Optional[Page] = None) -> Listing:
+             first_page: t.Optional[Page] = None,
+             parse: t.Optional[t.Callable[[t.Any], t.Tuple[t.List[dict], int, dict]]] = None) -> Listing:
         """List ``path``: ``/v2/snapshots``, ``/v2/volumes/{uuid}/snapshots`` or ``/v2/droplets/{id}/snapshots``.
 
         With ``page`` it reads that page alone and returns its ``links``; otherwise paging.py
@@ -158,6 +159,8 @@ class Client:
         ``concurrency`` pages at once, and ``links`` is empty. ``first_page``: page 1 of this
         listing (same path, params and per_page) that the caller already read; it stands for
         the listing's first read of page 1 instead of a request (the query planner's probe).
+        ``parse``: checks another list body (``/v2/droplets``, ``/v2/volumes``: api/sources.py) and
+        returns (items with string ids, meta.total, links); the snapshot list body when not given.
         """
         params = dict(params or {})
         task = self._task()
@@ -172,7 +175,7 @@ class Client:
             query["per_page"] = per_page
             body, attempts, _headers = self.transport.get_json("GET", path, query, task)
             try:
-                snapshots, total, links = parse_list_body(body, droplet_scoped)
+                snapshots, total, links = parse(body) if parse is not None else parse_list_body(body, droplet_scoped)
             except ValueError as exc:
                 raise APIError(200, shown_path(path, query), attempts,
                                detail="the answer does not match the API's contract: %s" % exc) from None
