@@ -128,6 +128,14 @@ def reset() -> None:
 
 _CLIENTS: "OrderedDict[str, t.Any]" = OrderedDict()
 _MAX_CLIENTS = 4
+_CLIENTS_PID = [os.getpid()]  # the process the kept clients were built in
+
+
+def _forget_other_process() -> None:
+    """In a forked child, drop the parent's clients without closing them (their sockets are the parent's too)."""
+    if _CLIENTS_PID[0] != os.getpid():
+        _CLIENTS.clear()
+        _CLIENTS_PID[0] = os.getpid()
 
 
 def client_key(arguments: t.Mapping[str, t.Any]) -> str:
@@ -138,7 +146,12 @@ def client_key(arguments: t.Mapping[str, t.Any]) -> str:
 
 
 def shared_client(arguments: t.Mapping[str, t.Any], build: t.Callable[[], t.Any]) -> t.Any:
-    """The client built for the same configuration earlier in this process, or a new one (kept, a few at most)."""
+    """The client built for the same configuration earlier in this process, or a new one (kept, a few at most).
+
+    Never one built in another process: Ansible forks its workers from a process that may
+    have kept clients (a lookup in a templated ``hosts:``); a worker gets its own.
+    """
+    _forget_other_process()
     key = client_key(arguments)
     client = _CLIENTS.get(key)
     if client is None:

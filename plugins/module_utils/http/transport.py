@@ -285,29 +285,48 @@ class Transport:
         self.verify = _verify(validate_certs, ca_path)
         self.proxies = _proxies(self.api_url)
         self.insecure = self.verify is False and self.api_url.lower().startswith("https://")
-        self.pacer = Pacer(rate_limit_per_minute, burst_window, clock=clock, sleeper=sleeper)
         self.requests_sent = 0
-        self._count_lock = threading.Lock()
+        self._pool_size = pool_size
+        self._user_agent = user_agent
+        self._rate = (rate_limit_per_minute, burst_window)
+        self._fresh_state()
 
+    def _fresh_state(self) -> None:
+        """This process's own session (its connection pool), pacer and lock."""
+        self._pid = os.getpid()
+        self.pacer = Pacer(self._rate[0], self._rate[1], clock=self.clock, sleeper=self.sleeper)
+        self._count_lock = threading.Lock()
         retry = _Retry(
             total=self.retries, connect=self.retries, read=self.retries, status=self.retries,
             other=0,  # what is neither a connection nor a read error (such as TLS) is not retried
             redirect=False, allowed_methods=RETRY_METHODS, status_forcelist=RETRY_STATUSES,
-            backoff_factor=retry_backoff, raise_on_status=False, respect_retry_after_header=True,
+            backoff_factor=self.retry_backoff, raise_on_status=False, respect_retry_after_header=True,
         )
         session = requests.Session()
         session.trust_env = False  # verify and proxies are passed explicitly; the token is the only auth
-        adapter = HTTPAdapter(pool_connections=1, pool_maxsize=max(1, pool_size), max_retries=retry)
+        adapter = HTTPAdapter(pool_connections=1, pool_maxsize=max(1, self._pool_size), max_retries=retry)
         session.mount("https://", adapter)
         session.mount("http://", adapter)
-        session.auth = _BearerAuth(token)
-        session.headers["User-Agent"] = user_agent
+        session.auth = _BearerAuth(self._token)
+        session.headers["User-Agent"] = self._user_agent
         session.headers["Accept"] = "application/json"
         self.session = session
 
+    def _own_process(self) -> None:
+        """After a fork, start afresh: the parent's connections, pacer and locks are not this process's.
+
+        Ansible forks its workers from a process that may hold this transport (a lookup in a
+        templated ``hosts:``). A child using the inherited keep-alive socket would share it with
+        its siblings and read their answers. The inherited session is dropped, never closed:
+        closing could shut the connection the parent still uses.
+        """
+        if self._pid != os.getpid():
+            self._fresh_state()
+
     def close(self) -> None:
-        """Close the session's connections."""
-        self.session.close()
+        """Close the session's connections (those of this process only)."""
+        if self._pid == os.getpid():
+            self.session.close()
 
     def task(self, total_max_wait: float) -> TimeBudget:
         """A new task budget: ``total_max_wait`` seconds from now on the client's clock."""
@@ -331,7 +350,10 @@ class Transport:
         The client enters it once per operation, in the calling thread, around the whole
         operation: ``warnings.catch_warnings`` changes process-wide state, so entering it in
         each worker thread around its own request would race (and could leave the filter on).
+        Being entered first in the calling thread, it is also where a forked child replaces what
+        it inherited, before the operation starts any thread.
         """
+        self._own_process()
         if not self.insecure:
             yield
             return
@@ -340,15 +362,18 @@ class Transport:
             yield
 
     def get_json(self, method: str, path: str, params: t.Optional[dict] = None,
-                 task: t.Optional[TimeBudget] = None) -> t.Tuple[t.Any, int, t.Mapping[str, str]]:
+                 task: t.Optional[TimeBudget] = None,
+                 body: t.Optional[dict] = None) -> t.Tuple[t.Any, int, t.Mapping[str, str]]:
         """Send ``method path`` and return (decoded JSON body or None for no body, attempts, headers).
 
         Status faults, dropped connections and timeouts are retried by urllib3. A 200 whose
         body is cut off or is not JSON is asked again here, within the same bounds, because
         urllib3 has already handed the answer over. Raises APIError (the API answered, but not
         with a success), TransportError (no usable answer) or RateLimitError (the pacer's wait
-        would not fit in the task's budget).
+        would not fit in the task's budget). ``body`` is sent as JSON. A method outside
+        RETRY_METHODS (POST) is sent once: neither urllib3 nor the re-read repeats it.
         """
+        self._own_process()
         task = task or self.task(float("inf"))
         call = _Call(self, RequestBudget(self.retry_max_wait, task))
         shown = shown_path(path, params)
@@ -358,7 +383,7 @@ class Transport:
         try:
             while True:
                 call.start_attempt()
-                response = self._send(call, method, url, params, shown)
+                response = self._send(call, method, url, params, shown, body)
                 last_status = response.status_code
                 try:
                     content = response.content
@@ -380,18 +405,19 @@ class Transport:
                                        detail="the answer does not match the API's contract: %s" % exc) from None
                     except (ValueError, RecursionError):  # RecursionError: absurdly nested JSON
                         fault = describe_non_json(response)
-                if call.attempts > self.retries:
-                    break  # one bound of attempts for the call, however its faults mix
+                if call.attempts > self.retries or method not in RETRY_METHODS:
+                    break  # one bound of attempts for the call, however its faults mix; a POST is never repeated
                 self.wait(call.budget, min(call.backoff(), call.budget.left()))
         finally:
             _CURRENT.call = None
         raise APIError(last_status, shown, call.attempts, detail=fault, method=method)
 
-    def _send(self, call: _Call, method: str, url: str, params: t.Optional[dict], shown: str) -> t.Any:
+    def _send(self, call: _Call, method: str, url: str, params: t.Optional[dict], shown: str,
+              body: t.Optional[dict] = None) -> t.Any:
         try:
             # stream=True: the body is read by the caller, so that a cut-off body keeps its status and attempts.
             # allow_redirects=False: the API never redirects; a 3xx is reported, never followed elsewhere.
-            response = self.session.request(method, url, params=params, timeout=self.timeout, stream=True,
+            response = self.session.request(method, url, params=params, json=body, timeout=self.timeout, stream=True,
                                             allow_redirects=False, verify=self.verify, proxies=self.proxies)
         except requests.exceptions.RequestException as exc:
             call.answered(None)

@@ -330,3 +330,42 @@ def test_an_old_urllib3_is_a_clear_missing_dependency_at_import():
     assert done.stdout.startswith("MissingDependencyError: The Python libraries requests >= 2.25.0 and urllib3 >= "
                                   "1.26.0 are required")
     assert "urllib3 1.25.11 is installed, urllib3 >= 1.26.0 is needed" in done.stdout
+
+
+# -- forks ----------------------------------------------------------------------------------------
+
+class _PortHandler(_Handler):
+    """Answers as _Handler does and records the client port each request came from."""
+
+    def do_GET(self) -> None:  # noqa: N802 - http.server's name
+        self.server.ports.append(self.client_address[1])  # type: ignore[attr-defined]
+        super().do_GET()
+
+
+def test_a_forked_child_never_uses_the_connection_it_inherited():
+    """Ansible forks workers from a process that may hold a client: the child gets its own connection."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _PortHandler)
+    server.seen, server.ports = [], []  # type: ignore[attr-defined]
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    try:
+        client = Client(TOKEN, api_url="http://127.0.0.1:%d" % server.server_address[1], retry_backoff=0)
+        assert client.list("/v2/snapshots").total == 0
+        parent = server.ports[-1]  # the parent's keep-alive connection, still open
+        pid = os.fork()
+        if pid == 0:  # pragma: no cover - the child reports through its exit status
+            status = 1
+            try:
+                status = 0 if client.list("/v2/snapshots").total == 0 else 2
+            finally:
+                os._exit(status)
+        _pid, status = os.waitpid(pid, 0)
+        assert os.waitstatus_to_exitcode(status) == 0
+        assert len(server.ports) == 2 and server.ports[-1] != parent
+        # The parent's connection is untouched by the child: it is still the one the parent uses.
+        assert client.list("/v2/snapshots").total == 0
+        assert server.ports[-1] == parent
+        client.close()
+    finally:
+        server.shutdown()
+        server.server_close()
