@@ -121,6 +121,18 @@ options:
     type: list
     elements: str
     choices: [id, name, created_at, regions, resource_id, resource_type, min_disk_size, size_gigabytes, tags]
+  orphaned:
+    description:
+      - V(true) keeps only the snapshots whose source (their C(resource_id)) is neither a Droplet nor a volume of the
+        account any more; V(false) keeps only those whose source exists. Every snapshot when not set.
+      - The sources are read after the snapshots, and only those of the types listed (C(GET /v2/droplets), both
+        its default listing and C(type=gpus), for Droplet snapshots; C(GET /v2/volumes) for volume snapshots), with the
+        same paging, retries, time budget, O(consistency) and listing guarantee. A Droplet that exists, GPU Droplets
+        included, never makes its snapshots look orphaned.
+      - A source listing that fails fails the task; so does a token without the scope to read it (C(droplet:read),
+        C(block_storage:read)), and the message names that scope. It is never taken for "no sources".
+      - A snapshot that names no C(resource_type) or C(resource_id) is kept by neither value.
+    type: bool
 notes:
   - Filters combine with AND. They are applied after the listing, by the collection, except O(resource_type),
     O(volume_id) and O(resource_id) which also choose what the API is asked for.

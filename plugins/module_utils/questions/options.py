@@ -94,6 +94,7 @@ def query_argument_spec() -> dict:
         sort_order=dict(type="str", choices=list(SORT_ORDERS), default="asc"),
         limit=dict(type="int"),
         fields=dict(type="list", elements="str", choices=list(SNAPSHOT_FIELDS)),
+        orphaned=dict(type="bool"),
     )
 
 

@@ -20,7 +20,7 @@ import typing as t
 
 from ..api import client as api
 from ..errors import OptionError
-from . import routes
+from . import orphans, routes
 from .filters import Filters, group
 
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
@@ -32,7 +32,7 @@ class Query:
     def __init__(self, path: str, params: dict, per_page: int, page: t.Optional[int], filters: Filters,
                  snapshot_ids: t.Sequence[str] = (), fallback_path: t.Optional[str] = None,
                  consistency: str = "standard", droplet_id: t.Optional[str] = None,
-                 group_by: t.Optional[str] = None) -> None:
+                 group_by: t.Optional[str] = None, orphaned: t.Optional[bool] = None) -> None:
         self.path = path
         self.params = params
         self.per_page = per_page
@@ -47,6 +47,8 @@ class Query:
         self.droplet_id = droplet_id
         # The lookup's group_by: group_by: tag needs the tags a Droplet listing lacks.
         self.group_by = group_by
+        # The orphaned filter (orphans.py): it needs the sources, read after the snapshots.
+        self.orphaned = orphaned
 
     @property
     def snapshot_id(self) -> t.Optional[str]:
@@ -57,7 +59,7 @@ class Query:
         """What decides the API's answer (not the filters, but for one Droplet's question): used to share one listing."""
         key = {"path": self.path, "params": self.params, "per_page": self.per_page, "page": self.page,
                "snapshot_ids": self.snapshot_ids, "fallback_path": self.fallback_path,
-               "consistency": self.consistency}
+               "consistency": self.consistency, "orphaned": self.orphaned}
         if self.droplet_id is not None:
             # The Droplet plan reads only what this question's filters keep (routes.py).
             key.update(droplet_id=self.droplet_id, answer=routes.answer_key(self))
@@ -75,11 +77,14 @@ def fetch(client: api.Client, query: Query) -> api.Listing:
     """Read what ``query`` needs from the API: the one path every plugin goes through (routes.py chooses how).
 
     One task: every request the plan sends (a listing, a fallback listing, the snapshots it
-    completes by id) draws on one ``total_max_wait``, or on the caller's when it runs inside
-    ``client.one_task()`` already.
+    completes by id, the sources the ``orphaned`` filter reads) draws on one ``total_max_wait``,
+    or on the caller's when it runs inside ``client.one_task()`` already.
     """
     with client.one_task():
-        return routes.answer(client, query)
+        listing = routes.answer(client, query)
+        if query.orphaned is not None:
+            listing = orphans.filter_listing(client, listing, query.orphaned, query.per_page, query.consistency)
+        return listing
 
 
 def plan(params: t.Mapping[str, t.Any], snapshot_ids: t.Sequence[str] = ()) -> Query:
@@ -116,7 +121,8 @@ def plan(params: t.Mapping[str, t.Any], snapshot_ids: t.Sequence[str] = ()) -> Q
     if ids:
         # By id, resource_type and resource_id filter what comes back (a volume snapshot asked for
         # with resource_type: droplet is not returned): they cannot choose an endpoint.
-        return Query("/v2/snapshots", {}, per_page, None, filters, snapshot_ids=ids, consistency=consistency)
+        return Query("/v2/snapshots", {}, per_page, None, filters, snapshot_ids=ids, consistency=consistency,
+                     orphaned=params.get("orphaned"))
 
     path, server = "/v2/snapshots", {}
     fallback = droplet = None
@@ -147,7 +153,7 @@ def plan(params: t.Mapping[str, t.Any], snapshot_ids: t.Sequence[str] = ()) -> Q
             if page is None:
                 droplet = routes.droplet_id_of(filters.resource_id)
     return Query(path, server, per_page, page, filters, fallback_path=fallback, consistency=consistency,
-                 droplet_id=droplet, group_by=params.get("group_by"))
+                 droplet_id=droplet, group_by=params.get("group_by"), orphaned=params.get("orphaned"))
 
 
 def _snapshot_id(option: str, value: t.Any) -> str:
