@@ -19,6 +19,8 @@ from typing import Any, NamedTuple, Protocol
 from urllib.parse import urlencode
 
 from .models import error_for
+from .sources import SCOPES as SOURCE_SCOPES
+from .sources import listing as source_listing
 from .store import SnapshotStore
 
 JSON_TYPE = "application/json; charset=utf-8"
@@ -52,6 +54,8 @@ class Api(Protocol):
     read_only_tokens: frozenset[str]
     images: frozenset[str]
     store: SnapshotStore
+    sources: Any
+    denied_scopes: dict[str, frozenset[str]]
 
 
 def dumps(body: Any) -> bytes:
@@ -95,9 +99,16 @@ def route(api: Api, method: str, path: str, query: dict[str, str], authorization
     """Answer one request as the API would; ``headers`` (the rate limit's) go on every answer."""
     read_only = authorization is not None and authorization.startswith("Bearer ") and \
         authorization[7:] in api.read_only_tokens
-    if authorization != f"Bearer {api.token}" and not read_only:
+    denied = api.denied_scopes.get(authorization[7:], frozenset()) if authorization else frozenset()
+    if authorization != f"Bearer {api.token}" and not read_only and not denied:
         return error(401, headers=headers)
     try:
+        if path in SOURCE_SCOPES:
+            if method != "GET":
+                return _not_allowed(method, path, "GET", headers)
+            if SOURCE_SCOPES[path] in denied:
+                return error(403, headers=headers)
+            return _source_list(api, path, query, headers)
         if path == "/v2/snapshots":
             if method != "GET":
                 return _not_allowed(method, path, "GET", headers)
@@ -153,6 +164,15 @@ def _list(api: Api, path: str, query: dict[str, str], headers: dict[str, str], *
         return error(404, headers=headers)
     items, total = result
     body = {"snapshots": items, "links": _links(api.url, path, query, page, per_page, total), "meta": {"total": total}}
+    return Answer(200, dumps(body), headers)
+
+
+def _source_list(api: Api, path: str, query: dict[str, str], headers: dict[str, str]) -> Answer:
+    page = _int_param(query, "page", 1, 1, None)
+    per_page = _int_param(query, "per_page", DEFAULT_PER_PAGE, 1, MAX_PER_PAGE)
+    items, total = source_listing(api, path, query, page, per_page)
+    key = "droplets" if path == "/v2/droplets" else "volumes"
+    body = {key: items, "links": _links(api.url, path, query, page, per_page, total), "meta": {"total": total}}
     return Answer(200, dumps(body), headers)
 
 

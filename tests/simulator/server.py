@@ -17,7 +17,7 @@ import socketserver
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -28,6 +28,8 @@ from .hooks import AfterListPages, ListPageHooks, PageHook
 from .models import Fault, Mutation, RateLimit, RequestRecord
 from .ratelimits import DEFAULT_RATE_LIMITS, RateLimits, RateStatus, make_limiter
 from .routing import JSON_TYPE, Answer, error, page_of, route
+from .sources import Sources
+from .sources import apply as apply_sources
 from .store import Position, SnapshotStore
 
 #: The legacy default (a fixed window); kept for callers that import it.
@@ -64,6 +66,8 @@ class Simulator:
         rate_limit: RateLimit | None = _UNSET,
         mutation: Mutation | None = None,
         clock: Callable[[], float] = time.monotonic,
+        sources: Sources | None = None,
+        denied_scopes: Mapping[str, Iterable[str]] | None = None,
     ) -> None:
         """Prepare a simulator; nothing listens until :meth:`start`."""
         if rate_limits is not None and rate_limit is not _UNSET and rate_limit is not None:
@@ -79,6 +83,11 @@ class Simulator:
         self._clock = clock
         self.store = SnapshotStore(make_snapshots() if snapshots is None else snapshots, volumes or (), droplets or ())
         self.store.mutation = mutation
+        # GET /v2/droplets and /v2/volumes (sources.py): every resource the snapshots name, unless told.
+        self.sources = sources if sources is not None else Sources()
+        if sources is not None:
+            apply_sources(sources, self.store)
+        self.denied_scopes = {token: frozenset(scopes) for token, scopes in (denied_scopes or {}).items()}
         self._hooks = ListPageHooks()
         self.store.before_page = lambda path, page: self._hooks.run(self, path, page)
         self._lock = threading.Lock()
@@ -312,7 +321,8 @@ class Simulator:
     def _authorized(self, authorization: str | None) -> bool:
         return authorization is not None and (
             authorization == f"Bearer {self.token}"
-            or (authorization.startswith("Bearer ") and authorization[7:] in self.read_only_tokens))
+            or (authorization.startswith("Bearer ") and (authorization[7:] in self.read_only_tokens
+                                                         or authorization[7:] in self.denied_scopes)))
 
     def _sleep(self, seconds: float) -> None:
         # Event.wait instead of time.sleep: stop() wakes every sleeping handler at once.

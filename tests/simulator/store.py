@@ -89,6 +89,20 @@ class SnapshotStore:
             self._factory = None
             self._invalidate()
 
+    def resource_ids(self, kind: str) -> list[str]:
+        """The ids of the Droplets (``"droplet"``) or volumes (lower-cased) that exist."""
+        with self.lock:
+            return list(self._droplets if kind == "droplet" else self._volumes)
+
+    def add_resources(self, kind: str, ids: Iterable[str]) -> None:
+        """Make these Droplets or volumes exist (with or without snapshots)."""
+        with self.lock:
+            known = {str(i) if kind == "droplet" else str(i).lower() for i in ids}
+            (self._extra_droplets if kind == "droplet" else self._extra_volumes).update(known)
+            (self._droplets if kind == "droplet" else self._volumes).update(known)
+            self._factory = None
+            self._invalidate()
+
     def _invalidate(self) -> None:
         self._by_type: dict[str, list[Snapshot]] = {}
         self._by_volume: dict[str, list[Snapshot]] | None = None
