@@ -88,7 +88,13 @@ options:
       - An RFC 3339 date (V(2024-05-01), midnight UTC) or date-time (V(2024-05-01T12:00:00Z),
         V(2024-05-01T12:00:00.123456789+02:00); C(T) or a space between date and time, fractional seconds of any
         length kept to the microsecond, C(Z) or an offset C(+HH:MM)/C(-HH:MM), UTC when no offset is given),
-        or an age counted back from now, a number followed by V(s), V(m), V(h), V(d) or V(w) (V(30d)).
+        or an age counted back from now.
+      - "An age is in the one age grammar of every age option of the collection (the same as C(keep_within)):
+        one or more numbers each followed by a unit, V(y) years, V(mo) months, V(w) weeks, V(d) days, V(h) hours,
+        V(min) minutes, V(s) seconds, such as V(30d), V(26h), V(6mo), V(90min) or V(1y2mo3d); each unit at most once.
+        Months and years are calendar arithmetic on today's date in UTC. A bare V(m) is refused as ambiguous (write
+        V(mo) for months or V(min) for minutes). An age reaching back before the year 1 (such as V(9999y)) is the
+        earliest moment: every snapshot is created after it, none before it."
       - Other ISO 8601 forms (V(20240501), V(+0000) offsets, times without seconds) are refused. The same grammar is
         read the same way on every Python version, on the controller and on managed nodes.
     type: str

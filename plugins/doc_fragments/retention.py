@@ -48,13 +48,16 @@ options:
     description:
       - Keep every snapshot created strictly after this long before the B(newest snapshot of its group) (not before
         now, so a policy gives the same plan whenever it runs, and a resource that stopped taking snapshots keeps them).
-      - "A duration is one or more numbers each followed by a unit: V(y) years, V(m) months (not minutes), V(w) weeks,
-        V(d) days, V(h) hours, such as V(7d), V(2w), V(6m), V(1y) or V(1y2m3d); each unit at most once."
+      - "An age, in the one age grammar of every age option of the collection (the same as C(created_before)):
+        one or more numbers each followed by a unit, V(y) years, V(mo) months, V(w) weeks, V(d) days, V(h) hours,
+        V(min) minutes, V(s) seconds, such as V(7d), V(2w), V(6mo), V(1y), V(36h) or V(1y2mo3d); each unit at most once.
+        A bare V(m) is refused as ambiguous (write V(mo) for months or V(min) for minutes)."
       - Years, months, weeks and days are calendar arithmetic on the date in O(timezone), as restic does it (Go's
         C(AddDate)); a day the month does not have rolls over into the next month, so one month before 31 March is
-        3 March (2 March in a leap year). Hours are then taken off as elapsed time.
-      - A snapshot exactly at the cut-off is not kept.
-      - V(0d) leaves the rule off.
+        3 March (2 March in a leap year). Hours, minutes and seconds are then taken off as elapsed time.
+      - A snapshot exactly at the cut-off is not kept. An age reaching back before the year 1 (such as V(9999y)) keeps
+        every snapshot of the group.
+      - V(0d) leaves the rule off, and so does an empty string.
     type: str
   keep_within_hourly:
     description:
@@ -120,14 +123,15 @@ notes:
     keeps it. When a count rule still has count left after the oldest period, the oldest snapshot is kept too
     (C(oldest daily snapshot)), to keep the longest history the counts allow."
   - "Every kept snapshot has its reasons, in restic's words: C(last snapshot), C(daily snapshot),
-    C(oldest monthly snapshot), C(within 7d), C(daily within 1m), C(has tags [env:prod])."
+    C(oldest monthly snapshot), C(within 7d), C(daily within 1mo), C(has tags [env:prod])."
   - A policy with no rule prunes nothing. A snapshot whose C(created_at) cannot be read is kept, with the reason
     C(no readable created_at), takes no slot of any rule, and is listed in C(undated).
   - "Where this differs from restic, and why: snapshots with a C(created_at) in the future count like the others
     (restic ignores them when it finds the newest snapshot), as the plan must not depend on the clock and DigitalOcean
     sets C(created_at) itself."
-  - "Durations also take V(w), each unit once and no negative numbers (restic reads C(1d2d) as 2 days and accepts
-    negative numbers), to refuse what is likely a typing mistake."
+  - "Ages write months as V(mo) where restic writes C(m), so that no unit means minutes in one option and months in
+    another; they also take V(w), V(min) and V(s). Each unit is given once and no number is negative (restic reads
+    C(1d2d) as 2 days and accepts negative numbers), to refuse what is likely a typing mistake."
   - "One time zone, O(timezone), applies to every snapshot (restic uses the zone each backup recorded; the API gives
     UTC times). The repeated hour of a DST change is two hourly periods (restic buckets by wall-clock hour and would
     keep one snapshot for two hours)."

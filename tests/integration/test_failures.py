@@ -52,13 +52,20 @@ BAD_INPUT = {
     "bad created_after": (
         {"created_after": "yesterday"},
         "created_after: 'yesterday' is not an RFC 3339 date or date-time (2024-05-01, 2024-05-01T12:00:00Z, "
-        "2024-05-01T12:00:00.5+02:00) or an age such as 30d, 12h, 45m, 2w"),
+        "2024-05-01T12:00:00.5+02:00) or an age (an age is one or more numbers each followed by a unit: y (years), "
+        "mo (months), w (weeks), d (days), h (hours), min (minutes) or s (seconds), such as 30d, 26h, 6mo, 90min "
+        "or 1y2mo3d)"),
     "created_after in ISO 8601 basic format": (
         {"created_after": "20240501"},
         "created_after: '20240501' is not an RFC 3339 date or date-time (2024-05-01, 2024-05-01T12:00:00Z, "
-        "2024-05-01T12:00:00.5+02:00) or an age such as 30d, 12h, 45m, 2w"),
-    "created_before too far back": (
-        {"created_before": "1000000d"}, "created_before: '1000000d' reaches back before the year 1"),
+        "2024-05-01T12:00:00.5+02:00) or an age (an age is one or more numbers each followed by a unit: y (years), "
+        "mo (months), w (weeks), d (days), h (hours), min (minutes) or s (seconds), such as 30d, 26h, 6mo, 90min "
+        "or 1y2mo3d)"),
+    "created_before with the ambiguous m": (
+        {"created_before": "6m"},
+        "created_before: '6m' uses the unit m, which is ambiguous: write mo for months or min for minutes (an age is "
+        "one or more numbers each followed by a unit: y (years), mo (months), w (weeks), d (days), h (hours), "
+        "min (minutes) or s (seconds), such as 30d, 26h, 6mo, 90min or 1y2mo3d)"),
     "snapshot_id with page": (
         {"snapshot_id": "6372321", "page": 2}, "parameters are mutually exclusive: snapshot_id|page"),
     "consistency unknown": (

@@ -205,7 +205,7 @@ def test_the_filter_plans_the_expected_ids(ansible: Ansible, fresh: Simulator) -
 
 
 @pytest.mark.parametrize("policy, words", [
-    ({"keep_within": "7x"}, "keep_within: '7x' is not a duration"),
+    ({"keep_within": "7x"}, "keep_within: '7x' is not an age"),
     ({"keep_daily": -3}, "keep_daily: must be 0 or more, or -1 for unlimited, got -3"),
     ({"timezone": "Europe/Atlantis"}, "timezone: 'Europe/Atlantis' is not a known IANA time zone name"),
 ])

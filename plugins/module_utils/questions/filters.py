@@ -19,8 +19,9 @@ the module on a managed node and the lookup on the controller would disagree):
 - a date-time ``YYYY-MM-DDTHH:MM:SS``, ``T`` or a space (either case), optional
   fractional seconds of any length (kept to the microsecond, cut, not
   rounded), then ``Z`` or ``+HH:MM`` / ``-HH:MM``; without an offset it is UTC;
-- an age: digits and one of ``s``, ``m``, ``h``, ``d``, ``w`` (``30d``), that
-  long before now.
+- an age of the collection's one age grammar (``ages.py``: ``30d``, ``26h``,
+  ``6mo``, ``90min``, ``1y2mo``), that long before now; an age reaching back
+  before the year 1 is the earliest instant a datetime holds.
 
 That is RFC 3339's ``full-date`` and ``date-time`` (plus the UTC default).
 ISO 8601's other forms (``+0000``, ``20240501``, ``2024-05-01T12:00``, week
@@ -36,6 +37,8 @@ import re
 import typing as t
 
 from ..errors import OptionError
+from .ages import HELP as AGE_HELP
+from .ages import parse_age
 
 SNAPSHOT_FIELDS = (
     "id", "name", "created_at", "regions", "resource_id", "resource_type", "min_disk_size", "size_gigabytes", "tags",
@@ -44,22 +47,24 @@ SORT_KEYS = ("created_at", "name", "size_gigabytes", "min_disk_size")
 SORT_ORDERS = ("asc", "desc")
 GROUP_KEYS = ("region", "resource_type", "resource_id", "tag")
 
-_AGE = re.compile(r"^\s*(\d+)\s*([smhdw])\s*$", re.ASCII)
-_AGE_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+# What is written as an age (digits, then letters), so that parse_age's own message explains what is wrong with it.
+_AGE_SHAPED = re.compile(r"^([0-9]+[a-zA-Z]+)+$", re.ASCII)
 _DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$", re.ASCII)
 _DATE_TIME = re.compile(
     r"^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?(?:([Zz])|([+-])(\d{2}):(\d{2}))?$", re.ASCII)
 _EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.timezone.utc)
+_EARLIEST = datetime.datetime.min.replace(tzinfo=datetime.timezone.utc)
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 _GRAMMAR = ("an RFC 3339 date or date-time (2024-05-01, 2024-05-01T12:00:00Z, 2024-05-01T12:00:00.5+02:00) "
-            "or an age such as 30d, 12h, 45m, 2w")
+            "or an age (%s)" % AGE_HELP)
 
 
 def parse_instant(option: str, value: t.Any, now: t.Optional[datetime.datetime] = None) -> datetime.datetime:
     """Parse a date, a date-time or an age (the grammar above) into an aware datetime.
 
-    Raises OptionError naming ``option`` for anything else, including an age
-    that reaches back before the year 1.
+    An age reaching back before the year 1 gives the earliest aware datetime
+    (everything is created after it, nothing before it). Raises OptionError
+    naming ``option`` for anything else.
     """
     if isinstance(value, datetime.datetime):
         parsed = value
@@ -67,17 +72,13 @@ def parse_instant(option: str, value: t.Any, now: t.Optional[datetime.datetime] 
         parsed = datetime.datetime(value.year, value.month, value.day)
     else:
         text = str(value).strip()
-        age = _AGE.match(text)
-        if age:
-            now = now or datetime.datetime.now(datetime.timezone.utc)
-            try:
-                return now - datetime.timedelta(seconds=int(age.group(1)) * _AGE_SECONDS[age.group(2)])
-            except OverflowError:
-                raise OptionError(option, "%s: %r reaches back before the year 1" % (option, value)) from None
         try:
             parsed = parse_timestamp(text)
         except ValueError:
-            raise OptionError(option, "%s: %r is not %s" % (option, value, _GRAMMAR)) from None
+            if not _AGE_SHAPED.match(text):
+                raise OptionError(option, "%s: %r is not %s" % (option, value, _GRAMMAR)) from None
+            age = parse_age(option, text)
+            return age.before(now or datetime.datetime.now(datetime.timezone.utc)) or _EARLIEST
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=datetime.timezone.utc)
     return parsed

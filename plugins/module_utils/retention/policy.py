@@ -23,6 +23,7 @@ import re
 import typing as t
 
 from ..errors import OptionError
+from ..questions.ages import Age, parse_age
 from ..questions.filters import parse_timestamp
 
 try:
@@ -36,7 +37,7 @@ UTC = datetime.timezone.utc
 PERIODS = ("hourly", "daily", "weekly", "monthly", "yearly")
 #: Count rules: option -> period (None for keep_last: every snapshot is its own period).
 COUNT_OPTIONS = (("keep_last", None),) + tuple(("keep_" + p, p) for p in PERIODS)
-#: Duration rules with a period: option -> period.
+#: Age rules with a period (keep_within_<period>): option -> period.
 WITHIN_PERIOD_OPTIONS = tuple(("keep_within_" + p, p) for p in PERIODS)
 GROUP_BY = ("resource_id", "resource_type", "region", "none")
 DEFAULT_GROUP_BY = "resource_id"
@@ -48,62 +49,10 @@ POLICY_OPTIONS = (tuple(name for name, _period_name in COUNT_OPTIONS) + ("keep_w
 
 REASON_UNDATED = "no readable created_at"
 REASON_EMPTY_POLICY = "empty policy: nothing is pruned"
+#: What a plugin warns when no rule is set (restic: "no policy was specified").
+EMPTY_POLICY_WARNING = ("no policy was specified: no keep_* rule was given (or each was 0 or empty), so nothing is "
+                        "pruned; give at least one, such as keep_daily: 7")
 REASON_GUARD = "newest snapshot of the group, kept because the policy would prune every snapshot of it (allow_empty_group is false)"
-
-_DURATION_PART = re.compile(r"(\d+)([ymwdh])")
-_DURATION_UNITS = "ymwdh"
-_DURATION_HELP = ("a duration is one or more numbers each followed by a unit, y (years), m (months, not minutes), "
-                  "w (weeks), d (days) or h (hours), such as 7d, 2w, 6m, 1y or 1y2m3d")
-
-
-class Duration(t.NamedTuple):
-    """A restic-style duration: calendar years, months and days (weeks are 7 days), then hours."""
-
-    years: int = 0
-    months: int = 0
-    weeks: int = 0
-    days: int = 0
-    hours: int = 0
-
-    def is_zero(self) -> bool:
-        return not any(self)
-
-    def __str__(self) -> str:
-        return "".join("%d%s" % (n, unit) for n, unit in zip(self, _DURATION_UNITS) if n) or "0d"
-
-
-def parse_duration(option: str, value: t.Any) -> Duration:
-    """Parse ``7d``, ``2w``, ``6m``, ``1y``, ``1y2m3d``, ``36h``; raise OptionError naming ``option``."""
-    if isinstance(value, bool) or not isinstance(value, (str, int)):
-        raise OptionError(option, "%s: %r is not a duration; %s" % (option, value, _DURATION_HELP))
-    text = str(value).strip().lower()
-    parts = _DURATION_PART.findall(text)
-    if not text or "".join(n + u for n, u in parts) != text:
-        raise OptionError(option, "%s: %r is not a duration; %s" % (option, value, _DURATION_HELP))
-    found: t.Dict[str, int] = {}
-    for number, unit in parts:
-        if unit in found:
-            raise OptionError(option, "%s: %r gives the unit %r twice; %s" % (option, value, unit, _DURATION_HELP))
-        found[unit] = int(number)
-    return Duration(*(found.get(unit, 0) for unit in _DURATION_UNITS))
-
-
-def cutoff(latest: datetime.datetime, duration: Duration, zone: datetime.tzinfo) -> datetime.datetime:
-    """The instant ``duration`` before ``latest``, with restic's calendar arithmetic.
-
-    Years, months and days (weeks count as 7 days) are taken off the wall-clock date in
-    ``zone`` the way Go's ``time.AddDate`` does, which restic uses: the month is moved first,
-    and a day that month does not have rolls over into the next one (31 March minus 1m is
-    3 March, or 2 March in a leap year). Hours are then taken off as elapsed time.
-    """
-    local = latest.astimezone(zone)
-    months = local.year * 12 + (local.month - 1) - duration.years * 12 - duration.months
-    year, month = divmod(months, 12)
-    first = datetime.date(year, month + 1, 1)
-    date = first + datetime.timedelta(days=local.day - 1 - duration.days - 7 * duration.weeks)
-    wall = datetime.datetime.combine(date, local.time().replace(tzinfo=None)).replace(tzinfo=zone)
-    return wall.astimezone(UTC) - datetime.timedelta(hours=duration.hours)
-
 
 def load_zone(option: str, name: t.Any) -> datetime.tzinfo:
     """The IANA time zone ``name``; OptionError when it is not one."""
@@ -126,8 +75,8 @@ def load_zone(option: str, name: t.Any) -> datetime.tzinfo:
 class Policy:
     """A checked retention policy. Build it with ``parse_policy``."""
 
-    def __init__(self, counts: t.Dict[str, int], keep_within: t.Optional[Duration],
-                 within: t.Dict[str, Duration], keep_tags: t.List[t.Tuple[str, ...]],
+    def __init__(self, counts: t.Dict[str, int], keep_within: t.Optional[Age],
+                 within: t.Dict[str, Age], keep_tags: t.List[t.Tuple[str, ...]],
                  group_by: str, timezone: str, zone: datetime.tzinfo, allow_empty_group: bool) -> None:
         self.counts = counts
         self.keep_within = keep_within
@@ -207,16 +156,16 @@ def parse_policy(options: t.Mapping[str, t.Any]) -> Policy:
     counts = {option: _count(option, options.get(option)) for option, _period_name in COUNT_OPTIONS}
     keep_within = None
     if options.get("keep_within") not in (None, ""):
-        keep_within = parse_duration("keep_within", options["keep_within"])
+        keep_within = parse_age("keep_within", options["keep_within"])
         if keep_within.is_zero():
             # As in restic, a zero duration leaves the rule off.
             keep_within = None
     within = {}
     for option, _period_name in WITHIN_PERIOD_OPTIONS:
         if options.get(option) not in (None, ""):
-            duration = parse_duration(option, options[option])
-            if not duration.is_zero():
-                within[option] = duration
+            age = parse_age(option, options[option])
+            if not age.is_zero():
+                within[option] = age
     keep_tags = _tags("keep_tags", options.get("keep_tags"))
     group_by = options.get("group_by")
     if group_by is None:
@@ -329,14 +278,15 @@ def _apply_group(members: t.List[_Dated], policy: Policy) -> t.Dict[str, t.List[
     left = dict(policy.counts)
     seen: t.Dict[str, t.Hashable] = {}
     seen_within: t.Dict[str, t.Hashable] = {}
-    within_cutoff = cutoff(latest, policy.keep_within, zone) if policy.keep_within else None
-    period_cutoffs = {option: cutoff(latest, duration, zone) for option, duration in policy.within.items()}
+    within_cutoff = policy.keep_within.before(latest, zone) if policy.keep_within else None
+    # A cutoff of None: the age reaches back before the year 1, so every snapshot is within it.
+    period_cutoffs = {option: age.before(latest, zone) for option, age in policy.within.items()}
     for index, item in enumerate(members):
         found: t.List[str] = []
         for tags in policy.keep_tags:
             if _has_tags(item.snapshot, tags):
                 found.append("has tags %s" % _tag_list(tags))
-        if within_cutoff is not None and item.when > within_cutoff:
+        if policy.keep_within and (within_cutoff is None or item.when > within_cutoff):
             found.append("within %s" % (policy.keep_within,))
         for option, period in COUNT_OPTIONS:
             if left[option] == 0:
@@ -352,7 +302,9 @@ def _apply_group(members: t.List[_Dated], policy: Policy) -> t.Dict[str, t.List[
                 if left[option] > 0:
                     left[option] -= 1
         for option, period in WITHIN_PERIOD_OPTIONS:
-            if option not in period_cutoffs or not item.when > period_cutoffs[option]:
+            if option not in period_cutoffs:
+                continue
+            if period_cutoffs[option] is not None and not item.when > period_cutoffs[option]:
                 continue
             value = _period(item.when, period, index, zone)
             new_period = option not in seen_within or seen_within[option] != value

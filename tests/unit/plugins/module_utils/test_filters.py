@@ -235,17 +235,45 @@ def test_parse_instant_dates(value, expected):
     "age, delta",
     [
         ("45s", datetime.timedelta(seconds=45)),
-        ("5m", datetime.timedelta(minutes=5)),
+        ("5min", datetime.timedelta(minutes=5)),
         ("12h", datetime.timedelta(hours=12)),
         ("30d", datetime.timedelta(days=30)),
         ("2w", datetime.timedelta(weeks=2)),
         ("0d", datetime.timedelta(0)),
-        (" 3 d ", datetime.timedelta(days=3)),
+        (" 3d ", datetime.timedelta(days=3)),
+        ("30D", datetime.timedelta(days=30)),
         ("400d", datetime.timedelta(days=400)),
+        ("1d2h3min4s", datetime.timedelta(days=1, hours=2, minutes=3, seconds=4)),
     ],
 )
 def test_parse_instant_ages_count_back_from_now(age, delta):
     assert parse_instant("created_before", age, now=NOW) == NOW - delta
+
+
+@pytest.mark.parametrize(
+    "age, expected",
+    [
+        # Months and years are calendar arithmetic, as in keep_within (NOW is 2024-06-15 12:00 UTC).
+        ("1mo", datetime.datetime(2024, 5, 15, 12, tzinfo=UTC)),
+        ("6mo", datetime.datetime(2023, 12, 15, 12, tzinfo=UTC)),
+        ("1y", datetime.datetime(2023, 6, 15, 12, tzinfo=UTC)),
+        ("30y", datetime.datetime(1994, 6, 15, 12, tzinfo=UTC)),
+        ("1y2mo3d", datetime.datetime(2023, 4, 12, 12, tzinfo=UTC)),
+    ],
+)
+@pytest.mark.parametrize("option", ["created_after", "created_before"])
+def test_parse_instant_calendar_ages(option, age, expected):
+    assert parse_instant(option, age, now=NOW) == expected
+
+
+@pytest.mark.parametrize("option", ["created_after", "created_before"])
+@pytest.mark.parametrize("age", ["5m", "6m", "1h30m", "2M"])
+def test_parse_instant_refuses_the_bare_m_naming_mo_and_min(option, age):
+    with pytest.raises(OptionError) as caught:
+        parse_instant(option, age, now=NOW)
+    assert caught.value.option == option
+    assert str(caught.value).startswith(
+        "%s: %r uses the unit m, which is ambiguous: write mo for months or min for minutes" % (option, age))
 
 
 def test_parse_instant_age_without_now_is_relative_to_the_clock():
@@ -256,7 +284,7 @@ def test_parse_instant_age_without_now_is_relative_to_the_clock():
 
 
 REFUSED = [
-    "", "yesterday", "30y", "-5d", "5.5d", "30D", "2024-13-01", "2024-02-30", "2024-05-01T25:00:00Z", "12:00",
+    "", "yesterday", "-5d", "5.5d", "3 d", "2024-13-01", "2024-02-30", "2024-05-01T25:00:00Z", "12:00",
     "1714550400",
     # ISO 8601 forms outside RFC 3339: datetime.fromisoformat takes them on Python 3.11 and not on 3.9.
     "20240501", "2024-05-01T12:00:00+0000", "2024-05-01T120000Z", "2024-05-01T12:00", "2024-05-01T12",
@@ -268,6 +296,9 @@ REFUSED = [
     "\u0662\u0660\u0662\u0664-05-01", "2024-05-01T12:00:00.\u0665Z", "\u0663\u0660d",
 ]
 
+AGE_HELP = ("an age is one or more numbers each followed by a unit: y (years), mo (months), w (weeks), d (days), "
+            "h (hours), min (minutes) or s (seconds), such as 30d, 26h, 6mo, 90min or 1y2mo3d")
+
 
 @pytest.mark.parametrize("value", REFUSED)
 def test_parse_instant_refuses_naming_the_option(value):
@@ -276,7 +307,17 @@ def test_parse_instant_refuses_naming_the_option(value):
     assert caught.value.option == "created_before"
     assert str(caught.value) == (
         "created_before: %r is not an RFC 3339 date or date-time (2024-05-01, 2024-05-01T12:00:00Z, "
-        "2024-05-01T12:00:00.5+02:00) or an age such as 30d, 12h, 45m, 2w" % value)
+        "2024-05-01T12:00:00.5+02:00) or an age (%s)" % (value, AGE_HELP))
+
+
+@pytest.mark.parametrize("value, words", [
+    ("5x", "created_before: '5x' is not an age; "),
+    ("1d1d", "created_before: '1d1d' gives the unit 'd' twice; "),
+])
+def test_parse_instant_explains_a_wrong_age(value, words):
+    with pytest.raises(OptionError) as caught:
+        parse_instant("created_before", value, now=NOW)
+    assert str(caught.value).startswith(words), str(caught.value)
 
 
 @pytest.mark.parametrize(
@@ -300,12 +341,21 @@ def test_parse_instant_grammar_is_the_documented_one(value, expected):
     assert parse_timestamp(value) == expected
 
 
-@pytest.mark.parametrize("age", ["1000000d", "3000000w", "999999999999999999999999s", "99999999999999999999999999w"])
-def test_an_age_too_far_back_is_an_option_error(age):
-    with pytest.raises(OptionError) as caught:
-        parse_instant("created_before", age, now=NOW)
-    assert caught.value.option == "created_before"
-    assert str(caught.value) == "created_before: %r reaches back before the year 1" % age
+HUGE = ["3000y", "1000000d", "3000000w", "99999999999999999999d", "999999999999999999999999s",
+        "99999999999999999999999999w", "99999999999999999999mo", "99999999999999999999y"]
+
+
+@pytest.mark.parametrize("age", HUGE)
+def test_an_age_beyond_the_year_1_is_the_earliest_instant(age):
+    earliest = datetime.datetime.min.replace(tzinfo=UTC)
+    assert parse_instant("created_after", age, now=NOW) == earliest
+    assert parse_instant("created_before", age, now=NOW) == earliest
+
+
+@pytest.mark.parametrize("age", HUGE)
+def test_an_age_beyond_the_year_1_lets_everything_after_and_nothing_before(age):
+    assert [s["id"] for s in Filters.from_params({"created_after": age}).select(SNAPS)] == [s["id"] for s in SNAPS]
+    assert Filters.from_params({"created_before": age}).select(SNAPS) == []
 
 
 @settings(max_examples=300, deadline=None)

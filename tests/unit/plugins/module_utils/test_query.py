@@ -49,12 +49,17 @@ SNAPSHOTS = make_snapshots(count=60, seed=31, volumes=3, droplets=3)
         ({"name_regex": "("}, "name_regex", None),
         ({"created_after": "yesterday"}, "created_after",
          "created_after: 'yesterday' is not an RFC 3339 date or date-time (2024-05-01, 2024-05-01T12:00:00Z, "
-         "2024-05-01T12:00:00.5+02:00) or an age such as 30d, 12h, 45m, 2w"),
-        ({"created_before": "1000000d"}, "created_before", "created_before: '1000000d' reaches back before the year 1"),
+         "2024-05-01T12:00:00.5+02:00) or an age (an age is one or more numbers each followed by a unit: y (years), "
+         "mo (months), w (weeks), d (days), h (hours), min (minutes) or s (seconds), such as 30d, 26h, 6mo, 90min "
+         "or 1y2mo3d)"),
+        ({"created_before": "6m"}, "created_before",
+         "created_before: '6m' uses the unit m, which is ambiguous: write mo for months or min for minutes (an age is "
+         "one or more numbers each followed by a unit: y (years), mo (months), w (weeks), d (days), h (hours), "
+         "min (minutes) or s (seconds), such as 30d, 26h, 6mo, 90min or 1y2mo3d)"),
         ({"resource_id": VOLUME, "page": 2}, "page", None),
         ({"snapshot_id": "1", "resource_id": VOLUME}, None, None),
         ({"created_before": "2024-13-01"}, "created_before", None),
-        ({"created_before": "30y"}, "created_before", None),
+        ({"created_before": "30x"}, "created_before", None),
         ({"limit": 0}, "limit", "limit: must be 1 or more, got 0"),
     ],
 )

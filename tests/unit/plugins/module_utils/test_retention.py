@@ -123,8 +123,8 @@ def test_oldest_snapshot_rule() -> None:
 
 def test_oldest_rule_for_within_periods() -> None:
     snaps = [snap(1, "2024-05-01T08:00:00Z"), snap(2, "2024-05-01T20:00:00Z"), snap(3, "2024-05-02T08:00:00Z")]
-    result = plan(snaps, keep_within_daily="1m")
-    assert result.reasons == {"3": ["daily within 1m"], "2": ["daily within 1m"], "1": ["oldest daily within 1m"]}
+    result = plan(snaps, keep_within_daily="1mo")
+    assert result.reasons == {"3": ["daily within 1mo"], "2": ["daily within 1mo"], "1": ["oldest daily within 1mo"]}
 
 
 def test_buckets_count_independently() -> None:
@@ -200,24 +200,70 @@ def test_daily_periods_in_a_zone_west_of_utc() -> None:
 
 
 @pytest.mark.parametrize("latest, duration, expected", [
-    ("2023-03-31T00:00:00Z", "1m", "2023-03-03T00:00:00Z"),  # 31 February rolls over to 3 March (Go's AddDate)
-    ("2024-03-31T00:00:00Z", "1m", "2024-03-02T00:00:00Z"),  # a leap year: 2 March
+    ("2023-03-31T00:00:00Z", "1mo", "2023-03-03T00:00:00Z"),  # 31 February rolls over to 3 March (Go's AddDate)
+    ("2024-03-31T00:00:00Z", "1mo", "2024-03-02T00:00:00Z"),  # a leap year: 2 March
     ("2024-02-29T06:00:00Z", "1y", "2023-03-01T06:00:00Z"),
-    ("2024-05-15T06:00:00Z", "1y2m3d", "2023-03-12T06:00:00Z"),
+    ("2024-05-15T06:00:00Z", "1y2mo3d", "2023-03-12T06:00:00Z"),
     ("2024-05-15T06:00:00Z", "2w", "2024-05-01T06:00:00Z"),
     ("2024-05-15T06:00:00Z", "1d12h", "2024-05-13T18:00:00Z"),
-    ("2024-01-15T00:00:00Z", "13m", "2022-12-15T00:00:00Z"),
+    ("2024-01-15T00:00:00Z", "13mo", "2022-12-15T00:00:00Z"),
+    ("2024-05-15T06:00:00Z", "1d90min", "2024-05-14T04:30:00Z"),
+    ("2024-05-15T06:00:00Z", "30s", "2024-05-15T05:59:30Z"),
 ])
 def test_cutoff_calendar_arithmetic(latest: str, duration: str, expected: str) -> None:
     when = datetime.datetime.fromisoformat(latest.replace("Z", "+00:00"))
-    got = r.cutoff(when, r.parse_duration("keep_within", duration), UTC)
+    got = r.parse_policy({"keep_within": duration}).keep_within.before(when, UTC)
     assert got == datetime.datetime.fromisoformat(expected.replace("Z", "+00:00"))
 
 
-def test_keep_within_1m_from_march_31() -> None:
+def test_keep_within_1mo_from_march_31() -> None:
     snaps = [snap(1, "2023-03-31T00:00:00Z"), snap(2, "2023-03-03T00:00:01Z"), snap(3, "2023-03-03T00:00:00Z"),
              snap(4, "2023-03-01T00:00:00Z")]
-    assert kept(plan(snaps, keep_within="1m")) == ["1", "2"]
+    assert kept(plan(snaps, keep_within="1mo")) == ["1", "2"]
+
+
+def test_keep_within_minutes_and_seconds() -> None:
+    snaps = [snap(1, "2024-05-01T12:00:00Z"), snap(2, "2024-05-01T11:30:01Z"), snap(3, "2024-05-01T11:30:00Z")]
+    assert kept(plan(snaps, keep_within="30min")) == ["1", "2"]
+    assert kept(plan(snaps, keep_within="1800s")) == ["1", "2"]
+    assert kept(plan(snaps, keep_within="1801s")) == ["1", "2", "3"]
+
+
+SPAN = [snap(1, "2024-05-01T12:00:00Z"), snap(2, "2001-01-01T00:00:00Z"), snap(3, "0001-01-02T00:00:00Z")]
+
+
+@pytest.mark.parametrize("age", ["9999y", "3000y", "10000y", "99999999999999999999d", "99999999999999999999mo",
+                                 "999999999999999999999999s", "1y99999999999999999999w"])
+@pytest.mark.parametrize("option", ["keep_within"] + [name for name, _period in r.WITHIN_PERIOD_OPTIONS])
+def test_an_age_beyond_the_year_1_keeps_everything_within(option: str, age: str) -> None:
+    # restic's own tests use 9999y for "everything": no error, every snapshot is within.
+    result = plan(SPAN, **{option: age})
+    assert kept(result) == ["1", "2", "3"]
+    assert result.prune == []
+
+
+def test_an_age_reaching_just_the_oldest_snapshot() -> None:
+    # 2024-05-01 less 2023 years is 0001-05-01: the snapshot of 0001-01-02 is before it.
+    assert kept(plan(SPAN, keep_within="2023y", allow_empty_group=True)) == ["1", "2"]
+
+
+@pytest.mark.parametrize("option", ["keep_within"] + [name for name, _period in r.WITHIN_PERIOD_OPTIONS])
+@pytest.mark.parametrize("value, alternatives", [
+    ("6m", "write mo for months or min for minutes"),
+    ("1y2m", "write mo for months or min for minutes"),
+    ("90M", "write mo for months or min for minutes"),
+])
+def test_the_bare_m_is_refused_naming_mo_and_min(option: str, value: str, alternatives: str) -> None:
+    with pytest.raises(OptionError) as info:
+        r.parse_policy({option: value})
+    assert info.value.option == option
+    assert info.value.message.startswith("%s: %r uses the unit m, which is ambiguous: %s" % (option, value, alternatives))
+
+
+def test_an_empty_keep_within_counts_as_not_given() -> None:
+    policy = r.parse_policy({"keep_within": "", "keep_within_daily": ""})
+    assert policy.keep_within is None and policy.within == {}
+    assert policy.empty
 
 
 # ---------------------------------------------------------------------------- tags, groups, safety
@@ -338,13 +384,16 @@ def test_to_dict_and_describe() -> None:
     ({"keep_last": 7.5}, "keep_last: must be a whole number of snapshots to keep (-1 for unlimited), got 7.5"),
     ({"keep_weekly": "seven"}, "keep_weekly: must be a whole number of snapshots to keep (-1 for unlimited), got 'seven'"),
     ({"keep_yearly": True}, "keep_yearly: must be a whole number of snapshots to keep (-1 for unlimited), got True"),
-    ({"keep_within": "7x"}, "keep_within: '7x' is not a duration; a duration is one or more numbers each followed by a unit, "
-                            "y (years), m (months, not minutes), w (weeks), d (days) or h (hours), such as 7d, 2w, 6m, 1y or 1y2m3d"),
-    ({"keep_within": "7"}, "keep_within: '7' is not a duration"),
-    ({"keep_within": "-1d"}, "keep_within: '-1d' is not a duration"),
-    ({"keep_within": "7 d"}, "keep_within: '7 d' is not a duration"),
+    ({"keep_within": "7x"}, "keep_within: '7x' is not an age; an age is one or more numbers each followed by a unit: "
+                            "y (years), mo (months), w (weeks), d (days), h (hours), min (minutes) or s (seconds), "
+                            "such as 30d, 26h, 6mo, 90min or 1y2mo3d"),
+    ({"keep_within": "7"}, "keep_within: '7' is not an age"),
+    ({"keep_within": "-1d"}, "keep_within: '-1d' is not an age"),
+    ({"keep_within": "7 d"}, "keep_within: '7 d' is not an age"),
+    ({"keep_within": " "}, "keep_within: ' ' is not an age"),
     ({"keep_within_daily": "1d1d"}, "keep_within_daily: '1d1d' gives the unit 'd' twice"),
-    ({"keep_within_monthly": 3}, "keep_within_monthly: 3 is not a duration"),
+    ({"keep_within_monthly": 3}, "keep_within_monthly: 3 is not an age"),
+    ({"keep_within_hourly": "\u0663\u0660d"}, "keep_within_hourly: '\u0663\u0660d' is not an age"),
     ({"timezone": "Mars/Olympus_Mons"}, "timezone: 'Mars/Olympus_Mons' is not a known IANA time zone name"),
     ({"timezone": "../../etc/passwd"}, "timezone: '../../etc/passwd' is not a known IANA time zone name"),
     ({"timezone": ""}, "timezone: '' is not an IANA time zone name"),
@@ -396,7 +445,8 @@ def snapshot_lists(draw: t.Callable) -> t.List[dict]:
     return out
 
 
-durations = st.one_of(st.none(), st.sampled_from(["1d", "7d", "2w", "1m", "6m", "1y", "36h", "1y2m3d"]))
+durations = st.one_of(st.none(), st.sampled_from(["1d", "7d", "2w", "1mo", "6mo", "1y", "36h", "1y2mo3d", "90min",
+                                                   "9999y"]))
 
 
 @st.composite

@@ -228,7 +228,7 @@ def test_module_and_engine_agree(make_sim):
 
 @pytest.mark.parametrize("extra, words", [
     ({"keep_daily": -2}, "keep_daily: must be 0 or more, or -1 for unlimited, got -2"),
-    ({"keep_within": "7x"}, "keep_within: '7x' is not a duration"),
+    ({"keep_within": "7x"}, "keep_within: '7x' is not an age"),
     ({"timezone": "Mars/Olympus_Mons"}, "timezone: 'Mars/Olympus_Mons' is not a known IANA time zone name"),
     ({"keep_tags": [[]]}, "keep_tags: an empty tag list would keep every snapshot"),
     ({"page": 2}, "page: snapshot_retention plans from the whole listing"),
