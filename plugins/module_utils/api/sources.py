@@ -25,6 +25,7 @@ from ..http.bodies import ContractError
 if t.TYPE_CHECKING:  # pragma: no cover - for the type hints only
     from .client import Client
 
+SNAPSHOTS_PATH = "/v2/snapshots"
 DROPLETS_PATH = "/v2/droplets"
 VOLUMES_PATH = "/v2/volumes"
 DROPLET = "droplet"
@@ -136,3 +137,16 @@ def list_sources(client: "Client", resource_types: t.Iterable[str], per_page: in
                 seen[kind].add(key)
                 result[kind].append(item)
     return result
+
+
+def snapshots_and_sources(client: "Client", resource_type: t.Optional[str] = None, per_page: int = 200,
+                          consistency: str = "standard") -> t.Tuple[t.List[dict], t.Dict[str, t.List[dict]]]:
+    """Every snapshot of ``resource_type`` (both types when None), then every source of that type, in one task.
+
+    The sources are read after the snapshots: a snapshot listed has a source that existed before it.
+    """
+    kinds = [resource_type] if resource_type else list(RESOURCE_TYPES)
+    with client.one_task():
+        listing = client.list(SNAPSHOTS_PATH, {"resource_type": resource_type} if resource_type else {},
+                              per_page=per_page, consistency=consistency)
+        return listing.snapshots, list_sources(client, kinds, per_page=per_page, consistency=consistency)

@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 
 from ..api import client as api
 from ..errors import OptionError
+from .coverage import DEFAULT_PRICE_PER_GIB_MONTH
 from .filters import GROUP_KEYS, SNAPSHOT_FIELDS, SORT_KEYS, SORT_ORDERS
 
 TOKEN_ENV = (
@@ -96,6 +97,30 @@ def query_argument_spec() -> dict:
         fields=dict(type="list", elements="str", choices=list(SNAPSHOT_FIELDS)),
         orphaned=dict(type="bool"),
     )
+
+
+def cost_argument_spec() -> dict:
+    """The price snapshot costs are computed at (snapshot_coverage_info, snapshot_retention). A fresh dict."""
+    return dict(price_per_gib_month=dict(type="float", default=DEFAULT_PRICE_PER_GIB_MONTH))
+
+
+def coverage_argument_spec() -> dict:
+    """What ``snapshot_coverage_info`` takes besides the connection options. A fresh dict on each call."""
+    spec = dict(
+        resource_type=dict(type="str", choices=["droplet", "volume"]),
+        tags=dict(type="list", elements="str", default=[]),
+        max_age=dict(type="str"),
+    )
+    spec.update(cost_argument_spec())
+    return spec
+
+
+def check_price(params: t.Mapping[str, t.Any]) -> None:
+    """Refuse a price that is negative or not a finite number, before any request."""
+    price = params.get("price_per_gib_month")
+    if price is not None and not 0 <= price < float("inf"):
+        raise OptionError("price_per_gib_month", "price_per_gib_month: must be a finite number of 0 or more "
+                          "(US dollars per GiB and month), got %s" % price)
 
 
 def argument_spec() -> dict:
