@@ -27,6 +27,7 @@ from .data import Snapshot, make_snapshots
 from .hooks import AfterListPages, ListPageHooks, PageHook
 from .models import Fault, Mutation, RateLimit, RequestRecord
 from .ratelimits import DEFAULT_RATE_LIMITS, RateLimits, RateStatus, make_limiter
+from .creation import Creations
 from .routing import JSON_TYPE, Answer, error, page_of, route
 from .sources import Sources
 from .sources import apply as apply_sources
@@ -88,6 +89,8 @@ class Simulator:
         if sources is not None:
             apply_sources(sources, self.store)
         self.denied_scopes = {token: frozenset(scopes) for token, scopes in (denied_scopes or {}).items()}
+        #: POST creates, Droplet actions and tags (creation.py), with their knobs.
+        self.creations = Creations(self)
         self._hooks = ListPageHooks()
         self.store.before_page = lambda path, page: self._hooks.run(self, path, page)
         self._lock = threading.Lock()
@@ -344,7 +347,7 @@ class Simulator:
             return self._limiter.headers()
 
     def _fault_answer(self, fault: Fault, method: str, path: str, query: dict[str, str],
-                      authorization: str | None) -> Answer:
+                      authorization: str | None, body: bytes = b"") -> Answer:
         """Build the answer of a fault that replaces the normal one (not drop or slow)."""
         if fault.kind == "status":
             status = fault.status or 500
@@ -364,14 +367,19 @@ class Simulator:
         if fault.kind == "not_json":
             return Answer(200, _MAINTENANCE, {"Content-Type": JSON_TYPE, **self._rate_headers()})
         # truncated / cut_json damage the real answer, so compute it first.
-        return self._answer(method, path, query, authorization)
+        return self._answer(method, path, query, authorization, body)
 
-    def _answer(self, method: str, path: str, query: dict[str, str], authorization: str | None) -> Answer:
+    def _answer(self, method: str, path: str, query: dict[str, str], authorization: str | None,
+                body: bytes = b"") -> Answer:
         """Answer as the API would: rate limits, then the routes."""
         with self._lock:
             allowed, headers = self._limiter.take()
         if not allowed:
             return error(429, headers=headers)
+        self.creations.settle()
+        made = self.creations.route(method, path, authorization, body, headers)
+        if made is not None:
+            return made
         return route(self, method, path, query, authorization, headers)
 
 
@@ -422,17 +430,17 @@ class _Handler(BaseHTTPRequestHandler):
         damage: str | None = None
         sim._enter()
         try:
-            self._discard_body()
+            body = self._read_body()
             sim._sleep(sim.latency)
             fault = sim._take_fault(method, path, query)
             if fault is None or fault.kind == "slow":
                 if fault is not None:
                     sim._sleep(fault.delay)
-                answer = sim._answer(method, path, query, authorization)
+                answer = sim._answer(method, path, query, authorization, body)
             elif fault.kind == "drop":
                 raise _Drop
             else:
-                answer = sim._fault_answer(fault, method, path, query, authorization)
+                answer = sim._fault_answer(fault, method, path, query, authorization, body)
                 if fault.kind in ("truncated", "cut_json") and answer.status == 200:
                     damage = fault.kind
         except _Drop:
@@ -444,11 +452,10 @@ class _Handler(BaseHTTPRequestHandler):
         if answer is not None:
             self._write(answer, damage)
 
-    def _discard_body(self) -> None:
+    def _read_body(self) -> bytes:
         # Keep-alive framing: an unread request body would be parsed as the next request.
         length = int(self.headers.get("Content-Length") or 0)
-        if length > 0:
-            self.rfile.read(length)
+        return self.rfile.read(length) if length > 0 else b""
 
     def _write(self, answer: Answer, damage: str | None) -> None:
         body = answer.body
