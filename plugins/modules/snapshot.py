@@ -234,13 +234,13 @@ msg:
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.snapfleet.digitalocean.plugins.module_utils.api.client import HAS_REQUESTS, REQUESTS_IMPORT_ERROR
-from ansible_collections.snapfleet.digitalocean.plugins.module_utils.errors import SnapfleetError
+from ansible_collections.snapfleet.digitalocean.plugins.module_utils.errors import SnapfleetError, unexpected
 from ansible_collections.snapfleet.digitalocean.plugins.module_utils.questions.options import (
     INSECURE_WARNING,
     check_connection,
     insecure,
-    make_client,
 )
+from ansible_collections.snapfleet.digitalocean.plugins.module_utils.questions.routes import make_client
 from ansible_collections.snapfleet.digitalocean.plugins.module_utils.retention.snapshotting import (
     module_spec,
     read_request,
@@ -252,6 +252,7 @@ def main() -> None:
     module = AnsibleModule(argument_spec=module_spec(), supports_check_mode=True)
     if not HAS_REQUESTS:
         module.fail_json(msg=missing_required_lib("requests"), exception=REQUESTS_IMPORT_ERROR)
+    token = module.params.get("token")  # as given, before check_connection strips it: both forms are redacted
     try:
         check_connection(module.params)
         request = read_request(module.params)
@@ -260,7 +261,11 @@ def main() -> None:
         with make_client(module.params) as client:
             result = take(client, request, module.check_mode)
     except SnapfleetError as exc:
+        exc.redact([token, module.params.get("token")])
         module.fail_json(msg=exc.message, **dict(dict(changed=False, created=False), **exc.to_result()))
+    except Exception as exc:  # pylint: disable=broad-except  # the last resort: a message, never a traceback
+        module.fail_json(msg=unexpected("snapfleet.digitalocean.snapshot", exc, [token, module.params.get("token")]),
+                         changed=False, created=False)
     for warning in result.pop("warnings", []):
         module.warn(warning)
     diff = result.pop("diff", None)

@@ -38,6 +38,7 @@ import json
 import re
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import unquote
 
@@ -69,6 +70,7 @@ class Creations:
     Knobs (change them at any time): ``action_seconds`` (0.3), ``appear_seconds`` (0.0),
     ``errored`` (the next N actions error), ``interval`` (600 simulated seconds between two
     snapshots of one volume), ``time_scale`` (60.0: 10 minutes last 10 real seconds).
+    ``before_next_create(callback)``: another actor acts at the moment the next create arrives.
     Read: ``actions`` (id -> the action as GET answers it), ``posts`` (every create that took
     effect: ``("volume" | "droplet", resource id, name)``).
     """
@@ -87,6 +89,7 @@ class Creations:
         self._pending: list[dict[str, Any]] = []
         self._last_volume_snapshot: dict[str, float] = {}
         self._ids = itertools.count(FIRST_ACTION_ID)
+        self._before_create: list[Callable[[Any, str], Any]] = []
 
     # -- time -------------------------------------------------------------------------------
 
@@ -106,6 +109,11 @@ class Creations:
                 elif action["status"] != "errored":
                     waiting.append(entry)
             self._pending = waiting
+
+    def before_next_create(self, callback: Callable[[Any, str], Any]) -> None:
+        """Run ``callback(sim, path)`` once, when the next create request arrives, before it is answered."""
+        with self._lock:
+            self._before_create.append(callback)
 
     def forget_volume_limit(self) -> None:
         """Let every volume be snapshotted again at once (as if 10 minutes had passed)."""
@@ -127,6 +135,11 @@ class Creations:
             match, handler = None, self._tag
         else:
             return None
+        if handler in (self._volume_snapshot, self._droplet_action) and self._before_create:
+            # One-shot hooks: another actor's create, at the moment this one arrives.
+            hooks, self._before_create = self._before_create, []
+            for hook in hooks:
+                hook(self._api, path)
         denied = self._denied(authorization)
         if denied is None:
             return error(401, headers=headers)

@@ -17,11 +17,12 @@ from __future__ import annotations
 import datetime
 import typing as t
 
-from ..api import creation
+from ..api import creation, paths
 from ..errors import APIError, OptionError, SnapfleetError
 from ..questions.ages import Age, parse_age
 from ..questions.options import connection_argument_spec, module_argument_spec
-from ..questions.query import fetch, plan
+from ..questions.query import build_query
+from ..questions.routes import fetch
 from . import rotation
 
 DEFAULT_WAIT_TIMEOUT = 600.0
@@ -73,10 +74,10 @@ def read_request(params: t.Mapping[str, t.Any]) -> Request:
     resource_id = str(params.get("resource_id") or "").strip()
     if not resource_id:
         raise OptionError("resource_id", "resource_id: must not be empty")
-    query = _query(resource_id, params.get("resource_type"))
-    kind = "volume" if query.path.startswith("/v2/volumes/") else "droplet"
+    _query(resource_id, params.get("resource_type"))
+    kind = "volume" if paths.is_volume_id(resource_id) else "droplet"
     if kind == "volume":
-        resource_id = query.path.split("/")[3]
+        resource_id = resource_id.lower()
     name = rotation.check_name(params.get("name"))
     tags = rotation.check_tags("tags", params.get("tags"))
     min_age = None if params.get("min_age") in (None, "") else parse_age("min_age", params["min_age"])
@@ -92,9 +93,10 @@ def read_request(params: t.Mapping[str, t.Any]) -> Request:
 
 
 def _query(resource_id: str, resource_type: t.Optional[str]) -> t.Any:
-    # The query layer owns the one rule that tells a Droplet id from a volume UUID.
-    query = plan({"resource_id": resource_id, "resource_type": resource_type, "fields": _FIELDS})
-    if not (query.path.startswith("/v2/volumes/") or query.droplet_id):
+    # paths.py owns the one rule that tells a Droplet id from a volume UUID; the query refuses a
+    # resource_type that contradicts it.
+    query = build_query({"resource_id": resource_id, "resource_type": resource_type, "fields": _FIELDS})
+    if not (paths.is_volume_id(resource_id) or paths.is_droplet_id(resource_id)):
         raise OptionError("resource_id", "resource_id: %r is neither a Droplet id (digits, such as 3164444) nor a "
                                          "volume UUID (such as 7724db7c-e098-11e5-b522-000f53304e51)" % resource_id)
     return query
