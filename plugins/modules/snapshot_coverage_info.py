@@ -103,8 +103,8 @@ EXAMPLES = r"""
 
 RETURN = r"""
 sources:
-  description: One entry per Droplet or volume of the account (of O(resource_type), carrying O(tags)), Droplets first,
-    each in the API's order.
+  description: One entry per Droplet or volume of the account (of O(resource_type), carrying O(tags)), in the API's
+    order, Droplets first (those of the default listing, then the GPU Droplets), then volumes.
   returned: success
   type: list
   elements: dict
@@ -218,9 +218,9 @@ from ansible_collections.snapfleet.digitalocean.plugins.module_utils.questions.o
     connection_argument_spec,
     coverage_argument_spec,
     insecure,
-    make_client,
     module_argument_spec,
 )
+from ansible_collections.snapfleet.digitalocean.plugins.module_utils.questions.routes import make_client
 
 
 def argument_spec() -> dict:
