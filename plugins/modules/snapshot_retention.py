@@ -17,8 +17,13 @@ description:
   - The listing is always read with O(consistency=strict), so the plan is made from a listing two whole reads agreed
     on.
   - In check mode it only plans and sends no C(DELETE). With C(--diff) it shows what is kept, with its reasons, and
-    what goes, per group.
+    what goes, per group, whatever the size of the plan.
   - A run that would delete more than O(max_delete) snapshots refuses to start, and says what it would have deleted.
+    Check mode then succeeds, shows the plan, and warns that a real run would refuse.
+  - O(batch_size) deletes the oldest N of the plan per run; O(approved_ids) deletes only the ids a person reviewed.
+  - Every id the run sets out to delete ends in exactly one of RV(deleted), RV(gone), RV(failed_deletes), RV(unknown),
+    RV(not_tried) and RV(held). Before the last delete of each group, a read confirms that the snapshots the plan keeps
+    for that group still exist; a final read after the deletes is reported in RV(final).
   - The P(snapfleet.digitalocean.retention#filter) filter computes the same plan from any list of snapshots, without
     deleting anything.
 author:
@@ -35,14 +40,42 @@ extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.actiongroups
 options:
+  token:
+    description:
+      - The DigitalOcean API token (a personal access token or an OAuth token).
+      - A real run needs the C(snapshot:delete) scope, and C(snapshot:read) for the listing. Check mode needs only
+        C(snapshot:read). A 403 names the missing scope, and no further C(DELETE) is sent.
+      - When not given, the first of these environment variables that is set is used: E(DIGITALOCEAN_ACCESS_TOKEN),
+        E(DIGITALOCEAN_TOKEN), E(DO_API_TOKEN), E(DO_API_KEY), E(DO_OAUTH_TOKEN), E(OAUTH_TOKEN).
+    type: str
+    aliases: [api_token, oauth_token]
   max_delete:
     description:
-      - The most snapshots one run may delete. When the plan prunes more, the module fails before deleting anything,
-        and its result lists the plan (O(max_delete) counts the plan's snapshots, also those already gone).
-      - V(0) allows no deletion at all (a run whose plan prunes anything fails); V(-1) removes the bound.
-      - Check mode applies the same bound, so that it predicts what the real run does.
+      - A safety bound, not a batch size. The most snapshots one run may delete (after O(approved_ids) and
+        O(batch_size) chose what this run deletes). When the run would delete more, it fails before deleting
+        anything, and RV(would_delete) lists what it would have deleted.
+      - Check mode does not fail: it shows the plan and warns that a real run would refuse.
+      - V(0) allows no deletion at all; V(-1) removes the bound.
+      - To delete a long plan a few at a time, use O(batch_size).
     type: int
     default: 10
+  batch_size:
+    description:
+      - Delete at most this many of the plan in this run, the oldest first. The rest are listed in RV(deferred),
+        and the next run plans again and goes on.
+      - Not a safety bound: O(max_delete) still refuses a run that would delete more than it allows.
+      - Unset (the default) deletes the whole plan.
+    type: int
+  approved_ids:
+    description:
+      - Delete only snapshots with these ids, such as the RV(prune) ids of a check run someone reviewed, or of the
+        P(snapfleet.digitalocean.retention#filter) filter.
+      - The plan is made again from what exists now. An id it prunes that is not listed is kept, and listed in
+        RV(not_approved). A listed id it keeps is never deleted, and is listed in RV(approved_kept). A listed id
+        that is no longer in scope is listed in RV(approved_absent).
+      - An empty list deletes nothing. Unset (the default) deletes the whole plan.
+    type: list
+    elements: str
   consistency:
     description:
       - The listing a prune decides from is always read with V(strict) consistency, until two whole reads agree (see
@@ -61,27 +94,60 @@ options:
       - Not accepted by this module, which needs whole snapshots to plan and returns them whole.
     type: list
     elements: str
+  snapshot_id:
+    description:
+      - Not accepted by this module: the policy would see one snapshot of a group. Choose the scope with
+        O(resource_type), O(resource_id), O(volume_id), O(region), O(name), O(name_regex), O(tags),
+        O(created_after) and O(created_before).
+    type: str
+  sort_by:
+    description:
+      - Not accepted by this module, which plans from every snapshot in scope (RV(keep) and RV(prune) are always
+        newest first).
+    type: str
+    choices: [created_at, name, size_gigabytes, min_disk_size]
+  sort_order:
+    description:
+      - Not accepted by this module (see O(sort_by)).
+    type: str
+    choices: [asc, desc]
+  limit:
+    description:
+      - Not accepted by this module: with O(limit), the policy would see only the first N snapshots, part of each
+        group. Narrow the scope with the options named in O(snapshot_id).
+    type: int
 attributes:
   check_mode:
     support: full
     details:
-      - Lists and plans, sends no C(DELETE), and returns what the run would delete in RV(prune).
-      - C(changed) says whether a real run would delete something (when RV(prune) is not empty).
+      - Lists and plans, sends no C(DELETE), and returns the plan; RV(summary) says what a real run would delete.
+      - C(changed) says whether a real run would delete something.
+      - A plan over O(max_delete) does not fail in check mode; a warning says that a real run would refuse.
   diff_mode:
     support: full
-    details: Shows each group's snapshots before and after, the kept ones with their reasons.
+    details:
+      - Shows each group's snapshots, newest first. A kept snapshot's line ends with its reasons (C(kept:)) and is the
+        same before and after. A snapshot the run deletes (or, in check mode, would delete) is only before. A pruned
+        snapshot that stays says why on its own line, on both sides (left for a later batch, not approved, delete
+        failed).
+      - Ansible prints no diff for a failed task, so every failed or unknown delete is also a warning.
 notes:
-  - The token needs the C(snapshot:delete) scope (and C(snapshot:read)) for a real run; a read-only token is enough
-    for check mode. A 403 names the missing scope.
-  - C(DELETE) requests go out concurrently, up to O(concurrency) at once and within the API's rate limits. A snapshot
-    the API answers 404 for is already gone and is listed in RV(gone). The others that fail are listed in RV(failed_deletes)
-    with the API's answer, and the task fails after the rest were deleted; running it again lists what is left and
-    finishes the job.
+  - C(DELETE) requests go out concurrently, up to O(concurrency) at once and within the API's rate limits. The first
+    goes alone; after a 401, or a 403 before any delete succeeded, no further C(DELETE) is sent (RV(not_tried)).
+  - "Each group's last delete waits for a read that confirms the snapshots the plan keeps for the group. When one is
+    missing (deleted by someone else during the run), that group's last pruned snapshot is not deleted (RV(held),
+    RV(halted_groups)), so O(allow_empty_group=false) never leaves a group empty. The read and the final read are
+    listings of the scope (O(consistency=strict)), a few requests per 200 snapshots."
+  - "A C(DELETE) whose answer was lost (a timeout, a dropped connection, a 5xx) is retried; a 404 on that retry means
+    this run deleted it (RV(deleted)). When no answer says what happened, the id is in RV(unknown), unless the final
+    read still lists it: then the delete did not take effect and it is in RV(failed_deletes)."
+  - The task fails when a delete failed, was not tried, was held, or has an unknown outcome; running it again lists
+    what is left and plans again. C(changed) is true when something may have been deleted (RV(deleted) or RV(unknown)
+    is not empty).
   - A run plans from what exists when it lists. After a partial failure, the next run plans again; when the oldest
     snapshots of a group were deleted, restic's oldest-snapshot rule of a C(keep_within_*) option can then keep a
     snapshot the first plan pruned.
-  - O(sort_by), O(sort_order) and O(limit) choose which snapshots are in scope (O(limit) keeps the first N after
-    sorting); the policy sees only those. RV(keep) and RV(prune) are always newest first.
+  - A policy with no rule (or only V(0) and empty values) prunes nothing, and says so in a warning.
 seealso:
   - plugin: snapfleet.digitalocean.retention
     plugin_type: filter
@@ -104,13 +170,33 @@ EXAMPLES = r"""
   diff: true
   register: plan
 
-- name: Prune them, at most 50 in this run
+- name: Show the counts and the first ids of each list
+  ansible.builtin.debug:
+    var: plan.summary
+
+- name: Prune them; the run refuses, deleting nothing, if it would delete more than 50
   snapfleet.digitalocean.snapshot_retention:
     resource_type: volume
     keep_daily: 7
     keep_weekly: 4
     keep_monthly: 12
     max_delete: 50
+
+- name: Apply the reviewed plan only, whatever changed since (new snapshots are kept until reviewed)
+  snapfleet.digitalocean.snapshot_retention:
+    resource_type: volume
+    keep_daily: 7
+    keep_weekly: 4
+    keep_monthly: 12
+    approved_ids: "{{ plan.prune | map(attribute='id') | list }}"
+    max_delete: -1
+
+- name: A long history, 20 of the oldest per run (the next run goes on)
+  snapfleet.digitalocean.snapshot_retention:
+    resource_type: volume
+    keep_daily: 7
+    batch_size: 20
+    max_delete: 20
 
 - name: Keep everything tagged keep, and a week of dailies of each Droplet, in Berlin's calendar
   snapfleet.digitalocean.snapshot_retention:
@@ -138,7 +224,8 @@ keep:
   elements: dict
   sample: [{"id": "6372321", "name": "web-01-1595954862243", "created_at": "2020-07-28T16:47:44Z"}]
 prune:
-  description: The snapshots the policy prunes (what a real run deletes), newest first.
+  description: The snapshots the policy prunes, newest first. A real run deletes them, within O(approved_ids) and
+    O(batch_size).
   returned: always
   type: list
   elements: dict
@@ -163,19 +250,40 @@ policy:
   returned: always
   type: str
   sample: keep 7 daily, 4 weekly, 12 monthly, per resource_id
+msg:
+  description: What the run did (check mode, what a real run would do), in one line; its counts are those of the lists.
+  returned: always
+  type: str
+  sample: "keep 7 daily, per resource_id: 12 kept, 35 pruned in 4 groups; 35 deleted, 0 already gone, 0 failed,
+    0 unknown, 0 not tried, 0 held"
+summary:
+  description:
+    - Counts of every list, the number of groups, and the first five ids of each non-empty list, newest first
+      (C(to_delete) and C(deferred) oldest first). Read this first; the other keys hold the full lists.
+    - The counts are C(keep), C(prune), C(to_delete) (what this run deletes, or would in check mode), C(deferred),
+      C(not_approved), C(approved_kept), C(approved_absent) and, after a real run, C(deleted), C(gone), C(failed),
+      C(unknown), C(not_tried) and C(held).
+  returned: always
+  type: dict
+  sample: {"counts": {"keep": 12, "prune": 35, "to_delete": 35, "deferred": 0, "deleted": 35}, "groups": 4,
+           "ids": {"prune": ["6372310", "6372305"], "deleted": ["6372310", "6372305"]}}
 deleted:
-  description: The ids this run deleted (the API answered 204). Empty in check mode.
+  description:
+    - The ids this run deleted, newest first. A 204, or a 404 on a retry after an attempt whose answer was lost
+      (a timeout, a dropped connection, a 5xx): that attempt took effect. Empty in check mode.
   returned: always
   type: list
   elements: str
 gone:
-  description: The ids the API answered 404 for, already deleted by someone else. They do not make the task changed.
+  description: The ids whose first C(DELETE) answered 404, already absent before this run. They do not make the task
+    changed.
   returned: always
   type: list
   elements: str
 failed_deletes:
   description:
-    - The snapshots whose C(DELETE) failed, each with the API's answer; the task fails when there is any.
+    - The snapshots whose C(DELETE) failed and did not take effect, each with the API's answer; the task fails when
+      there is any.
   returned: always
   type: list
   elements: dict
@@ -200,9 +308,62 @@ failed_deletes:
     request_id:
       description: The API's request id, to quote to DigitalOcean support.
       type: str
+unknown:
+  description:
+    - The snapshots whose C(DELETE) may or may not have taken effect (every answer was lost or a 5xx) and that the
+      final read no longer lists: this run or someone else deleted them. The task fails when there is any.
+    - Each has the keys of RV(failed_deletes), and C(check), the request that tells whether it is gone.
+  returned: always
+  type: list
+  elements: dict
+not_tried:
+  description: The ids no C(DELETE) was sent for, after a 401 or after a 403 for the missing C(snapshot:delete) scope.
+  returned: always
+  type: list
+  elements: str
+held:
+  description: The ids not deleted because a snapshot the plan keeps in their group was gone before the group's last
+    delete (see RV(halted_groups)).
+  returned: always
+  type: list
+  elements: str
+halted_groups:
+  description: Each group whose last delete was held, mapped to the kept ids the confirming read did not find.
+  returned: always
+  type: dict
+  sample: {"5e11f00d-0000-4000-8000-00000000beef": ["6372321"]}
+deferred:
+  description: The ids the plan prunes that O(batch_size) left for later runs, oldest first.
+  returned: always
+  type: list
+  elements: str
+not_approved:
+  description: The ids the plan prunes that are not in O(approved_ids); they are kept.
+  returned: always
+  type: list
+  elements: str
+approved_kept:
+  description: The ids of O(approved_ids) this plan keeps; they are never deleted.
+  returned: always
+  type: list
+  elements: str
+approved_absent:
+  description: The ids of O(approved_ids) that are not in the listing (already gone, or outside the scope).
+  returned: always
+  type: list
+  elements: str
+final:
+  description:
+    - What a read after the deletes showed (empty when nothing was deleted, and in check mode).
+    - C(read) is false when that read failed (C(error) says why). C(kept_missing) lists the kept ids it does not
+      find, C(deleted_present) the deleted ids it still finds, C(not_deleted) the ids this run set out to delete that
+      it still finds.
+  returned: always
+  type: dict
+  sample: {"read": true, "kept_missing": [], "deleted_present": [], "not_deleted": []}
 would_delete:
-  description: The ids the plan would have deleted, when O(max_delete) refused the run (nothing was deleted).
-  returned: when the plan prunes more than O(max_delete) allows
+  description: The ids this run would have deleted, oldest first, when O(max_delete) refused it (nothing was deleted).
+  returned: when this run would delete more than O(max_delete) allows
   type: list
   elements: str
 meta:
@@ -215,23 +376,34 @@ meta:
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.snapfleet.digitalocean.plugins.module_utils.api.client import HAS_REQUESTS, REQUESTS_IMPORT_ERROR
-from ansible_collections.snapfleet.digitalocean.plugins.module_utils.errors import SnapfleetError
+from ansible_collections.snapfleet.digitalocean.plugins.module_utils.errors import SnapfleetError, unexpected
 from ansible_collections.snapfleet.digitalocean.plugins.module_utils.questions.options import (
     INSECURE_WARNING,
     check_connection,
     insecure,
-    make_client,
     spec_rules,
 )
-from ansible_collections.snapfleet.digitalocean.plugins.module_utils.questions.query import fetch, plan
-from ansible_collections.snapfleet.digitalocean.plugins.module_utils.retention.policy import POLICY_OPTIONS, apply_policy, parse_policy
+from ansible_collections.snapfleet.digitalocean.plugins.module_utils.questions.query import build_query
+from ansible_collections.snapfleet.digitalocean.plugins.module_utils.questions.routes import fetch, make_client
+from ansible_collections.snapfleet.digitalocean.plugins.module_utils.retention.deletes import carry_out
+from ansible_collections.snapfleet.digitalocean.plugins.module_utils.retention.policy import (
+    EMPTY_POLICY_WARNING,
+    POLICY_OPTIONS,
+    apply_policy,
+    parse_policy,
+)
 from ansible_collections.snapfleet.digitalocean.plugins.module_utils.retention.pruning import (
     check_scope,
-    delete_plan,
+    module_spec,
+    over_bound,
+    select,
+)
+from ansible_collections.snapfleet.digitalocean.plugins.module_utils.retention.report import (
     diff_text,
     failure_message,
-    module_spec,
-    refuse_above,
+    message,
+    summary,
+    warnings,
 )
 
 
@@ -241,40 +413,64 @@ def main() -> None:
         module.fail_json(msg=missing_required_lib("requests"), exception=REQUESTS_IMPORT_ERROR)
     params = module.params
     result = dict(changed=False, keep=[], prune=[], reasons={}, groups={}, undated=[], policy="", deleted=[],
-                  gone=[], failed_deletes=[], meta={})
+                  gone=[], failed_deletes=[], unknown=[], not_tried=[], held=[], halted_groups={}, deferred=[],
+                  not_approved=[], approved_kept=[], approved_absent=[], final={}, summary={}, meta={})
+    outcome = None
+    token = params.get("token")  # as given, before check_connection strips it: both forms are redacted
     try:
         # Everything the options can be refused for, before any request.
         check_scope(params)
         policy = parse_policy({name: params[name] for name in params if name in POLICY_OPTIONS})
         check_connection(params)
-        query = plan(dict(params, consistency="strict"))
+        query = build_query(dict(params, consistency="strict"))
         if insecure(params):
             module.warn(INSECURE_WARNING % params["api_url"])
-        # One task: the listing and the deletes share one total_max_wait.
+        if policy.empty:
+            module.warn(EMPTY_POLICY_WARNING)
+        # One task: the listing, the deletes and the reads around them share one total_max_wait.
         with make_client(params) as client, client.one_task():
             listing = fetch(client, query)
-            snapshots = query.finish(listing)
-            retention = apply_policy(snapshots, policy)
-            result.update(retention.to_dict(), policy=policy.describe(), meta={"total": listing.total})
+            retention = apply_policy(query.finish(listing), policy)
+            selection = select(retention, params["approved_ids"], params["batch_size"])
+            result.update(retention.to_dict(), policy=policy.describe(), meta={"total": listing.total},
+                          deferred=selection.deferred, not_approved=selection.not_approved,
+                          approved_kept=selection.approved_kept, approved_absent=selection.approved_absent,
+                          summary=summary(retention, selection, None))
             if retention.undated:
                 module.warn("%d snapshot%s without a readable created_at %s kept: %s" % (
                     len(retention.undated), "" if len(retention.undated) == 1 else "s",
                     "is" if len(retention.undated) == 1 else "are", ", ".join(retention.undated)))
-            refuse_above(params["max_delete"], retention)
-            outcome = delete_plan(client, retention) if not module.check_mode and retention.prune else None
+            refusal = over_bound(params["max_delete"], retention, selection)
+            if refusal is not None and not module.check_mode:
+                raise refusal
+            if refusal is not None:
+                module.warn("a real run would refuse: %s" % refusal.message.replace("; nothing was deleted", "", 1))
+            if not module.check_mode and selection.ids:
+                # Raw listings (no filters): a kept snapshot whose tags changed still counts as present.
+                outcome = carry_out(client, retention, selection.ids,
+                                    lambda: {str(s.get("id")) for s in fetch(client, query).snapshots})
     except SnapfleetError as exc:
+        exc.redact([token, params.get("token")])
         result.update(exc.to_result())
         module.fail_json(msg=exc.message, **result)
+    except Exception as exc:  # pylint: disable=broad-except  # the last resort: a message, never a traceback
+        module.fail_json(msg=unexpected("snapfleet.digitalocean.snapshot_retention", exc, [token, params.get("token")]),
+                         **result)
     if outcome is not None:
-        result.update(deleted=outcome.deleted, gone=outcome.gone, failed_deletes=outcome.failed)
-        result["changed"] = bool(outcome.deleted)
+        result.update(outcome.to_result(), changed=outcome.may_have_deleted,
+                      summary=summary(retention, selection, outcome))
+        for text in warnings(outcome):
+            module.warn(text)
     elif module.check_mode:
         # As check mode does everywhere: changed says whether a real run would change something.
-        result["changed"] = bool(retention.prune)
+        result["changed"] = bool(selection.ids)
+    result["msg"] = message(retention, selection, outcome, module.check_mode)
     if module._diff:
-        result["diff"] = diff_text(retention, outcome)
-    if outcome is not None and outcome.failed:
-        module.fail_json(msg=failure_message(retention, outcome), **result)
+        result["diff"] = diff_text(retention, selection, outcome)
+    failed = failure_message(retention, selection, outcome) if outcome is not None else None
+    if failed:
+        result["msg"] = failed
+        module.fail_json(**result)
     module.exit_json(**result)
 
 

@@ -91,7 +91,10 @@ read-only token authenticates (``RequestRecord.authorized`` is true) and reads e
 
 Faults, log and the rest (unchanged): ``sim.add_fault(Fault(kind, path=None, page=None,
 times=1, after=0, status=None, delay=0.0, retry_after=None, method=None))`` (method: match only
-that HTTP method), ``sim.clear_faults()``, ``sim.faults``, ``sim.requests`` (RequestRecord(method,
+that HTTP method; kinds ``late`` and ``lost`` let the request take effect, then answer late,
+with ``status``, or not at all: see Fault), ``sim.api_deletes`` (the ids API DELETEs removed, in
+order, across log resets: the record outcomes are checked against), ``sim.clear_faults()``,
+``sim.faults``, ``sim.requests`` (RequestRecord(method,
 path, query, status, started, finished, authorized)), ``sim.reset_log()``, ``sim.in_flight``,
 ``sim.max_in_flight``, ``sim.snapshots`` (get/set), ``sim.latency``, ``sim.url``, ``sim.port``,
 ``sim.token``, ``sim.mutation`` / ``sim.mutation_rounds`` (legacy; Mutation(at="end") is the default).

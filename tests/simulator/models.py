@@ -12,7 +12,7 @@ from http import HTTPStatus
 from typing import NamedTuple
 
 #: Fault kinds, see :class:`Fault`.
-FAULT_KINDS = frozenset({"status", "html", "truncated", "cut_json", "not_json", "drop", "slow"})
+FAULT_KINDS = frozenset({"status", "html", "truncated", "cut_json", "not_json", "drop", "slow", "late", "lost"})
 
 #: The API's error ids and messages by HTTP status, as DigitalOcean words them.
 ERRORS: dict[int, tuple[str, str]] = {
@@ -61,6 +61,11 @@ class Fault:
     - ``not_json``: 200 ``application/json`` whose body is an HTML maintenance page.
     - ``drop``: close the connection without answering.
     - ``slow``: wait ``delay`` seconds, then answer normally.
+    - ``late``: do the request (a DELETE takes effect), then wait ``delay`` seconds before answering:
+      a client with a shorter timeout never sees the answer.
+    - ``lost``: do the request (a DELETE takes effect), then answer ``status`` with the API's JSON
+      error body instead (a proxy's 5xx after the API acted), or, without ``status``, close the
+      connection without answering.
 
     ``seen`` and ``fired`` count matching requests and firings (read them in tests).
     """

@@ -139,10 +139,12 @@ def _delete(api: Api, snapshot_id: str, read_only: bool, headers: dict[str, str]
         return error(403, headers=headers)
     if not (_ID.match(snapshot_id) or _UUID.match(snapshot_id)) or snapshot_id in api.images:
         return error(400, NOT_A_SNAPSHOT, headers)
-    try:
-        api.store.delete(snapshot_id)
-    except KeyError:
-        return error(404, headers=headers)
+    with api.store.lock:
+        try:
+            api.store.delete(snapshot_id)
+        except KeyError:
+            return error(404, headers=headers)
+        api.store.api_deletes.append(snapshot_id)
     return Answer(204, b"", headers)
 
 

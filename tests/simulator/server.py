@@ -175,6 +175,12 @@ class Simulator:
         """Delete a snapshot by id (str) or list position (int); return it."""
         return self.store.delete(id_or_index)
 
+    @property
+    def api_deletes(self) -> list[str]:
+        """The ids of the snapshots API DELETEs removed, in order (not ``delete()``'s; never reset)."""
+        with self.store.lock:
+            return list(self.store.api_deletes)
+
     def rotate(self) -> tuple[Snapshot, Snapshot]:
         """Delete the oldest snapshot and create one at the end; return ``(deleted, created)``."""
         return self.store.rotate()
@@ -433,10 +439,17 @@ class _Handler(BaseHTTPRequestHandler):
             body = self._read_body()
             sim._sleep(sim.latency)
             fault = sim._take_fault(method, path, query)
-            if fault is None or fault.kind == "slow":
-                if fault is not None:
+            if fault is None or fault.kind in ("slow", "late", "lost"):
+                if fault is not None and fault.kind == "slow":
                     sim._sleep(fault.delay)
                 answer = sim._answer(method, path, query, authorization, body)
+                if fault is not None and fault.kind == "late":
+                    sim._sleep(fault.delay)
+                elif fault is not None and fault.kind == "lost":
+                    if fault.status is None:
+                        answer = None
+                        raise _Drop
+                    answer = error(fault.status, headers=sim._rate_headers())
             elif fault.kind == "drop":
                 raise _Drop
             else:

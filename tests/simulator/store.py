@@ -43,6 +43,8 @@ class SnapshotStore:
         self._served_lists = 0
         self.mutation_rounds = 0
         self.list_pages_served = 0
+        #: Ids removed by API DELETEs (routing.py), in order: what a test checks outcomes against.
+        self.api_deletes: list[str] = []
         #: ``before_page(path, page_number)``, called under the lock before a page is computed.
         self.before_page: Callable[[str, int], None] | None = None
         self.replace(snapshots)

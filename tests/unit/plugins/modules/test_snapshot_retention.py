@@ -55,6 +55,13 @@ def newest_per_resource(snapshots: t.Sequence[dict], n: int) -> t.Tuple[t.List[s
     return [i for i in ordered if i in keep], [i for i in ordered if i not in keep]
 
 
+def record_warnings(monkeypatch: pytest.MonkeyPatch) -> t.List[str]:
+    """The module's warnings, as it gives them (ansible-core prints them in different places)."""
+    seen: t.List[str] = []
+    monkeypatch.setattr(snapshot_retention.AnsibleModule, "warn", lambda _module, text: seen.append(text))
+    return seen
+
+
 def deletes(sim: t.Any) -> t.List[str]:
     return sorted(r.path.rsplit("/", 1)[1] for r in sim.requests if r.method == "DELETE")
 
@@ -111,17 +118,29 @@ def test_filters_choose_the_scope(make_sim):
 def test_max_delete_refuses_before_any_delete(make_sim):
     sim = make_sim(snapshots=SNAPSHOTS)
     _keep, prune = newest_per_resource(SNAPSHOTS, 3)
+    oldest_first = list(reversed(prune))
     result = _run(_args(sim, keep_last=3, max_delete=len(prune) - 1))
     assert result["failed"] is True and result["changed"] is False
-    assert result["msg"].startswith("max_delete: the plan would delete %d snapshots, more than max_delete %d allows; "
+    assert result["msg"].startswith("max_delete: this run would delete %d snapshots, more than max_delete %d allows; "
                                     "nothing was deleted." % (len(prune), len(prune) - 1))
-    assert "It would have deleted: %s (" % prune[0] in result["msg"]
-    assert result["would_delete"] == prune and ids(result["prune"]) == prune
+    assert "It would have deleted (oldest first): %s (" % oldest_first[0] in result["msg"]
+    assert result["would_delete"] == oldest_first and ids(result["prune"]) == prune
     assert deletes(sim) == []
-    # Check mode predicts the same refusal.
-    assert _run(_args(sim, keep_last=3, max_delete=0, _ansible_check_mode=True))["failed"] is True
     # Exactly the bound is allowed.
     assert _run(_args(sim, keep_last=3, max_delete=len(prune), _ansible_check_mode=True)).get("failed") is None
+
+
+def test_check_mode_over_max_delete_shows_the_plan_and_warns(make_sim, monkeypatch):
+    warned = record_warnings(monkeypatch)
+    sim = make_sim(snapshots=SNAPSHOTS)
+    _keep, prune = newest_per_resource(SNAPSHOTS, 3)
+    result = _run(_args(sim, keep_last=3, max_delete=0, _ansible_check_mode=True, _ansible_diff=True))
+    assert result.get("failed") is None and result["changed"] is True
+    assert ids(result["prune"]) == prune and result["summary"]["counts"]["to_delete"] == len(prune)
+    assert "diff" in result
+    assert [w for w in warned if w.startswith("a real run would refuse: max_delete: this run would delete %d "
+                                              "snapshots, more than max_delete 0 allows." % len(prune))]
+    assert deletes(sim) == []
 
 
 def test_the_default_bound_is_10(make_sim):
@@ -138,22 +157,56 @@ def test_partial_failure_then_a_rerun_finishes(make_sim):
     keep, prune = newest_per_resource(SNAPSHOTS, 3)
     broken = prune[1:3]
     for sid in broken:
-        sim.add_fault(Fault("status", path="/v2/snapshots/%s" % sid, method="DELETE", status=500, times=None))
+        sim.add_fault(Fault("status", path="/v2/snapshots/%s" % sid, method="DELETE", status=400, times=None))
     result = _run(_args(sim, keep_last=3))
     assert result["failed"] is True and result["changed"] is True
-    assert sorted(result["deleted"]) == sorted(set(prune) - set(broken))
-    assert [f["id"] for f in result["failed_deletes"]] == broken
+    assert sorted(result["deleted"]) == sorted(set(prune) - set(broken)) == sorted(sim.api_deletes)
+    assert sorted(f["id"] for f in result["failed_deletes"]) == sorted(broken)
     first = result["failed_deletes"][0]
-    assert first["status"] == 500 and first["api_id"] == "server_error" and first["request_id"]
-    assert first["message"].startswith("DigitalOcean API error: DELETE /v2/snapshots/%s answered HTTP 500" % broken[0])
-    assert result["msg"].startswith("2 of %d snapshot deletes failed (%d deleted, 0 already gone); run the task again"
-                                    % (len(prune), len(prune) - 2))
+    assert first["status"] == 400 and first["api_id"] == "bad_request" and first["request_id"]
+    assert first["message"].startswith("DigitalOcean API error: DELETE /v2/snapshots/%s answered HTTP 400" % first["id"])
+    assert result["msg"].startswith("keep 3 last, per resource_id: %d kept, %d pruned in 4 groups; %d deleted, "
+                                    "0 already gone, 2 failed, 0 unknown, 0 not tried, 0 held. Run the task again"
+                                    % (len(keep), len(prune), len(prune) - 2))
+    assert result["final"]["not_deleted"] == [i for i in reversed(prune) if i in broken]
     sim.clear_faults()
     sim.reset_log()
     again = _run(_args(sim, keep_last=3))
     assert "failed" not in again, again.get("msg")
     assert sorted(again["deleted"]) == sorted(broken) == deletes(sim)
     assert sorted(ids(sim.snapshots)) == sorted(keep)
+
+
+def test_a_5xx_with_no_retry_left_is_unknown_until_a_read_tells(make_sim):
+    # The API acted, then a proxy answered 502: with no retry, the outcome cannot be known from the answer.
+    sim = make_sim(snapshots=SNAPSHOTS)
+    _keep, prune = newest_per_resource(SNAPSHOTS, 3)
+    acted, refused = prune[0], prune[1]
+    sim.add_fault(Fault("lost", path="/v2/snapshots/%s" % acted, method="DELETE", status=502))
+    sim.add_fault(Fault("status", path="/v2/snapshots/%s" % refused, method="DELETE", status=502))
+    result = _run(_args(sim, keep_last=3))
+    assert result["failed"] is True and result["changed"] is True
+    assert [u["id"] for u in result["unknown"]] == [acted]
+    assert "GET /v2/snapshots/%s" % acted in result["unknown"][0]["check"]
+    assert "the final read no longer lists it" in result["unknown"][0]["message"]
+    # The final read still lists the refused one: it was not deleted.
+    assert [f["id"] for f in result["failed_deletes"]] == [refused]
+    assert "the final read still lists it" in result["failed_deletes"][0]["message"]
+    assert acted in sim.api_deletes and refused not in sim.api_deletes
+    assert sorted(result["deleted"]) == sorted(set(prune) - {acted, refused})
+
+
+@pytest.mark.parametrize("fault", [Fault("lost", status=503), Fault("lost"), Fault("late", delay=1.5)])
+def test_a_404_after_a_lost_answer_is_this_runs_delete(make_sim, fault):
+    sim = make_sim(snapshots=SNAPSHOTS)
+    _keep, prune = newest_per_resource(SNAPSHOTS, 3)
+    fault.path, fault.method = "/v2/snapshots/%s" % prune[0], "DELETE"
+    sim.add_fault(fault)
+    result = _run(_args(sim, keep_last=3, retries=2, timeout=0.5))
+    assert "failed" not in result, result.get("msg")
+    assert sorted(result["deleted"]) == sorted(prune) == sorted(sim.api_deletes)
+    assert result["gone"] == [] and result["changed"] is True
+    assert [r.status for r in sim.requests if r.path.endswith(prune[0])][-1] == 404
 
 
 def test_a_404_counts_as_already_gone(make_sim):
@@ -175,15 +228,23 @@ def test_only_gone_is_not_changed(make_sim):
     assert prune and result["gone"] == prune and result["deleted"] == [] and result["changed"] is False
 
 
-def test_a_read_only_token_names_the_scope(make_sim):
+@pytest.mark.parametrize("token, status", [(READ_ONLY, 403), ("unit-wrong-token-0456", 401)])
+def test_a_token_that_cannot_delete_stops_after_the_first_delete(make_sim, token, status):
     sim = make_sim(snapshots=SNAPSHOTS, read_only_tokens=[READ_ONLY])
-    result = _run(_args(sim, token=READ_ONLY, keep_last=3))
+    if status == 401:
+        sim.add_fault(Fault("status", path="/v2/snapshots/*", method="DELETE", status=401, times=None))
+    result = _run(_args(sim, token=READ_ONLY, keep_last=3, concurrency=8))
     _keep, prune = newest_per_resource(SNAPSHOTS, 3)
+    oldest_first = list(reversed(prune))
     assert result["failed"] is True and result["changed"] is False
-    assert [f["id"] for f in result["failed_deletes"]] == prune
-    assert {f["status"] for f in result["failed_deletes"]} == {403}
-    assert "snapshot:delete" in result["failed_deletes"][0]["message"]
-    assert "snapshot:delete" in result["msg"]
+    assert [f["id"] for f in result["failed_deletes"]] == oldest_first[:1]
+    assert result["failed_deletes"][0]["status"] == status
+    assert result["not_tried"] == prune[:-1] and result["deleted"] == []  # newest first, as prune
+    assert len([r for r in sim.requests if r.method == "DELETE"]) == 1
+    assert "Stopped sending DELETEs" in result["msg"] and "%d not tried" % (len(prune) - 1) in result["msg"]
+    if status == 403:
+        assert "snapshot:delete" in result["msg"]
+    assert sim.api_deletes == []
     # Check mode works with a read-only token.
     assert _run(_args(sim, token=READ_ONLY, keep_last=3, _ansible_check_mode=True)).get("failed") is None
 
@@ -194,11 +255,13 @@ def test_diff_shows_each_group_with_reasons(make_sim):
     diff = result["diff"]
     keep, prune = newest_per_resource(SNAPSHOTS, 1)
     assert diff["before_header"] == "snapshots in scope: 40"
-    assert diff["after_header"] == "keep 1 last, per resource_id: %d kept, %d pruned" % (len(keep), len(prune))
+    assert diff["after_header"] == "keep 1 last, per resource_id: %d kept, %d pruned, %d to delete" % (
+        len(keep), len(prune), len(prune))
     for sid in keep:
         snap = next(s for s in SNAPSHOTS if s["id"] == sid)
-        line = "  %s  %s  %s\n      kept: last snapshot\n" % (sid, snap["created_at"], snap["name"])
-        assert line in diff["after"]
+        # The reason is on the kept snapshot's own line, the same on both sides.
+        line = "  %s  %s  %s  kept: last snapshot\n" % (sid, snap["created_at"], snap["name"])
+        assert line in diff["after"] and line in diff["before"]
     for sid in prune:
         assert ("  %s  " % sid) in diff["before"] and ("  %s  " % sid) not in diff["after"]
     resources = sorted({s["resource_id"] for s in SNAPSHOTS})
@@ -245,3 +308,88 @@ def test_bad_input_is_refused_before_any_request(make_sim, extra, words):
     assert result["failed"] is True
     assert words in result["msg"], result["msg"]
     assert sim.requests == []
+
+
+def newest_of(snapshots: t.Sequence[dict], resource_id: str) -> t.List[dict]:
+    return sorted((s for s in snapshots if s["resource_id"] == resource_id), key=lambda s: s["created_at"],
+                  reverse=True)
+
+
+def test_a_group_whose_kept_snapshot_vanishes_mid_prune_is_never_emptied(make_sim):
+    sim = make_sim(snapshots=SNAPSHOTS)
+    keep, prune = newest_per_resource(SNAPSHOTS, 1)
+    victim_group = SNAPSHOTS[0]["resource_id"]
+    members = newest_of(SNAPSHOTS, victim_group)
+    kept, last_pruned = members[0]["id"], members[1]["id"]
+    # Another actor deletes the group's kept snapshot after the plan's two reads, before the reads that confirm it.
+    sim.after_list_pages(2, lambda s: s.delete(kept))
+    result = _run(_args(sim, keep_last=1))
+    assert result["failed"] is True and result["changed"] is True
+    assert result["halted_groups"] == {victim_group: [kept]}
+    assert result["held"] == [last_pruned]
+    assert sorted(sim.api_deletes) == sorted(set(prune) - {last_pruned}) == sorted(result["deleted"])
+    assert [s["id"] for s in sim.snapshots if s["resource_id"] == victim_group] == [last_pruned]
+    assert result["final"]["kept_missing"] == [kept]
+    assert "kept snapshots of 1 group changed" in result["msg"]
+
+
+def test_batch_size_deletes_the_oldest_and_says_how_many_remain(make_sim):
+    sim = make_sim(snapshots=SNAPSHOTS)
+    _keep, prune = newest_per_resource(SNAPSHOTS, 3)
+    result = _run(_args(sim, keep_last=3, batch_size=5, max_delete=5))
+    assert "failed" not in result, result.get("msg")
+    oldest = list(reversed(prune))[:5]
+    assert sorted(result["deleted"]) == sorted(oldest) == sorted(sim.api_deletes)
+    assert sorted(result["deferred"]) == sorted(set(prune) - set(oldest))
+    assert result["summary"]["counts"]["deferred"] == len(prune) - 5
+    assert "%d left for later runs by batch_size" % (len(prune) - 5) in result["msg"]
+    # max_delete bounds what a run deletes, batch_size or not.
+    refused_run = _run(_args(sim, keep_last=3, batch_size=5, max_delete=4))
+    assert refused_run["failed"] is True and "this run would delete 5 snapshots" in refused_run["msg"]
+
+
+def test_approved_ids_limit_the_deletes_to_a_reviewed_plan(make_sim):
+    sim = make_sim(snapshots=SNAPSHOTS)
+    reviewed = _run(_args(sim, keep_last=3, _ansible_check_mode=True))
+    approved = ids(reviewed["prune"])
+    groups = sorted({s["resource_id"] for s in SNAPSHOTS})
+    first, second, third = (newest_of(SNAPSHOTS, group) for group in groups[:3])
+    # The account changes after the review. A new snapshot in the first group: its third newest is pruned now,
+    # unreviewed. The second group's newest deleted elsewhere: its fourth newest (a reviewed prune id) is kept now.
+    # A reviewed prune id of the third group deleted elsewhere.
+    sim.create(resource_type=first[0]["resource_type"], resource_id=groups[0], regions=first[0]["regions"])
+    sim.delete(second[0]["id"])
+    sim.delete(third[3]["id"])
+    sim.reset_log()
+    result = _run(_args(sim, keep_last=3, approved_ids=approved + ["6999999"]))
+    assert "failed" not in result, result.get("msg")
+    assert result["not_approved"] == [first[2]["id"]] and first[2]["id"] in ids(result["prune"])
+    assert result["approved_kept"] == [second[3]["id"]]
+    assert result["approved_absent"] == [third[3]["id"], "6999999"]
+    expected = sorted(set(approved) - {second[3]["id"], third[3]["id"]})
+    assert sorted(sim.api_deletes) == expected == sorted(result["deleted"])
+    assert first[2]["id"] in ids(sim.snapshots) and second[3]["id"] in ids(sim.snapshots)
+    assert "1 pruned but not in approved_ids (kept)" in result["msg"]
+
+
+@pytest.mark.parametrize("extra", [{"sort_by": "created_at"}, {"sort_order": "desc"}, {"limit": 6},
+                                   {"snapshot_id": "6372321"}])
+def test_options_that_truncate_what_the_policy_sees_are_refused(make_sim, extra):
+    sim = make_sim(snapshots=SNAPSHOTS)
+    result = _run(_args(sim, keep_last=1, **extra))
+    option = next(iter(extra))
+    assert result["failed"] is True
+    assert result["msg"].startswith("%s: snapshot_retention plans from every snapshot in scope and does not take %s"
+                                    % (option, option))
+    assert "narrow the scope with resource_type, resource_id, volume_id, region, name" in result["msg"]
+    assert sim.requests == []
+
+
+@pytest.mark.parametrize("policy", [{}, {"keep_within": ""}, {"keep_last": 0, "keep_within": "0d"}])
+def test_an_empty_policy_warns_and_prunes_nothing(make_sim, monkeypatch, policy):
+    warned = record_warnings(monkeypatch)
+    sim = make_sim(snapshots=SNAPSHOTS)
+    result = _run(_args(sim, **policy))
+    assert "failed" not in result and result["prune"] == [] and result["changed"] is False
+    assert [w for w in warned if w.startswith("no policy was specified")]
+    assert deletes(sim) == []
