@@ -144,3 +144,34 @@ def test_create_and_tag_requests_match_the_contract(prism_url):
             creation.tag_resources(client, ["backup"], [("6372321", "snapshot")])  # no such resource_type
         assert refused.value.status == 422
 
+
+
+def test_source_listings_match_the_contract(prism_url):
+    """GET /v2/droplets (default and type=gpus) and GET /v2/volumes, as the client sends them, are requests Prism
+    accepts, and the contract's example answers parse: the orphaned filter and coverage read them."""
+    from ansible_collections.snapfleet.digitalocean.plugins.module_utils.api.client import Client
+    from ansible_collections.snapfleet.digitalocean.plugins.module_utils.api.sources import (
+        DROPLETS_PATH,
+        list_sources,
+        parse_droplets_body,
+        snapshots_and_sources,
+    )
+    from ansible_collections.snapfleet.digitalocean.plugins.module_utils.errors import APIError
+    from ansible_collections.snapfleet.digitalocean.plugins.module_utils.questions.orphans import filter_listing
+
+    with Client("prism-token", prism_url, retries=0) as client:
+        sources = list_sources(client, ["droplet", "volume"])
+        assert [s["id"] for s in sources["droplet"]] == ["3164444", "3164459", "3164412"]
+        assert sources["droplet"][0] == {"id": "3164444", "name": "example.com", "resource_type": "droplet",
+                                         "region": "nyc3", "tags": ["web", "env:prod"]}
+        assert {s["id"] for s in sources["volume"]} == {"506f78a4-e098-11e5-ad9f-000f53306ae1",
+                                                         "506f78a4-e098-11e5-ad9f-000f53305eb2"}
+        _snapshots, of_volumes = snapshots_and_sources(client, "volume")  # Prism answers its example whatever is asked
+        assert list(of_volumes) == ["volume"]
+        # The examples' snapshots name resources no example lists: both orphans.
+        listing = client.list("/v2/snapshots")
+        assert [s["id"] for s in filter_listing(client, listing, True).snapshots] == [
+            "6372321", "fbe805e8-866b-11e6-96bf-000f53315a41"]
+        with pytest.raises(APIError) as refused:
+            client.list(DROPLETS_PATH, {"type": "all"}, parse=parse_droplets_body)  # not in the enum
+        assert refused.value.status == 422
