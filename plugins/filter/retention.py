@@ -19,7 +19,7 @@ from ansible.errors import AnsibleFilterError
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.module_utils.errors import UnsupportedError
 
-from ansible_collections.snapfleet.digitalocean.plugins.module_utils.errors import SnapfleetError
+from ansible_collections.snapfleet.digitalocean.plugins.module_utils.errors import SnapfleetError, unexpected
 from ansible_collections.snapfleet.digitalocean.plugins.module_utils.retention.policy import apply_policy, parse_policy, retention_argument_spec
 from ansible_collections.snapfleet.digitalocean.plugins.plugin_utils.values import plain
 
@@ -42,6 +42,15 @@ def _snapshots(value: t.Any) -> t.List[dict]:
 
 def retention(snapshots: t.Any, **policy: t.Any) -> dict:
     """``{keep, prune, reasons, groups, undated}`` for ``snapshots`` under ``policy`` (the module's option names)."""
+    try:
+        return _retention(snapshots, policy)
+    except AnsibleFilterError:
+        raise
+    except Exception as exc:  # pylint: disable=broad-except  # the last resort: a message, never a traceback
+        raise AnsibleFilterError(unexpected("%s filter" % FILTER_NAME, exc, [])) from None
+
+
+def _retention(snapshots: t.Any, policy: t.Dict[str, t.Any]) -> dict:
     # None is "not given", as a Jinja caller passes it through (the spec would make a str option '').
     given = {name: value for name, value in policy.items() if value is not None}
     checked = ArgumentSpecValidator(retention_argument_spec()).validate(plain(given))

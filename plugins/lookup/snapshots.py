@@ -157,14 +157,14 @@ import typing as t
 from collections.abc import Mapping, Sequence, Set
 
 from ansible import constants as C
-from ansible.errors import AnsibleLookupError
+from ansible.errors import AnsibleError, AnsibleLookupError
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.module_utils.errors import UnsupportedError
 from ansible.plugins.lookup import LookupBase
 from ansible.utils.display import Display
 
 from ansible_collections.snapfleet.digitalocean.plugins.module_utils.api.client import require_requests
-from ansible_collections.snapfleet.digitalocean.plugins.module_utils.errors import OptionError, SnapfleetError
+from ansible_collections.snapfleet.digitalocean.plugins.module_utils.errors import OptionError, SnapfleetError, unexpected
 from ansible_collections.snapfleet.digitalocean.plugins.module_utils.questions import options as o
 from ansible_collections.snapfleet.digitalocean.plugins.module_utils.questions import query as q
 from ansible_collections.snapfleet.digitalocean.plugins.plugin_utils.lookup_cache import (
@@ -202,11 +202,21 @@ def _flat_ids(terms: t.Iterable[t.Any]) -> t.List[t.Any]:
 
 class LookupModule(LookupBase):
     def run(self, terms, variables=None, **kwargs):
+        self._secrets = [kwargs.get(name) for name in ("token", "api_token", "oauth_token")]
+        self._secrets += [os.environ.get(name) for name in o.TOKEN_ENV]
+        try:
+            return self._run(terms, variables, **kwargs)
+        except AnsibleError:
+            raise
+        except Exception as exc:  # pylint: disable=broad-except  # the last resort: a message, never a traceback
+            raise AnsibleLookupError(unexpected("snapfleet.digitalocean.snapshots lookup", exc, self._secrets)) from None
+
+    def _run(self, terms, variables, **kwargs):
         spec = _lookup_spec()
         try:
             raw = self._raw_options(spec, kwargs, variables)
         except SnapfleetError as exc:
-            raise AnsibleLookupError(exc.message) from None
+            raise AnsibleLookupError(exc.redact(self._secrets).message) from None
         # The same validator as the module's AnsibleModule, on the same spec, over the values of every
         # source (option, variable, environment): the same messages, whichever source was wrong.
         checked = ArgumentSpecValidator(spec, **o.spec_rules()).validate(plain(raw))
@@ -221,6 +231,7 @@ class LookupModule(LookupBase):
         # Every source is in ``given`` already; set_options adds the ini entries and the defaults.
         self.set_options(var_options={}, direct=given)
         params = {name: self.get_option(name) for name in spec}
+        self._secrets.append(params.get("token"))  # from whichever source, before check_connection strips it
         try:
             ids = _flat_ids(terms or [])
             require_requests()
@@ -236,7 +247,7 @@ class LookupModule(LookupBase):
                 display.warning(o.INSECURE_WARNING % params["api_url"])
             listing = self._listing(query, params)
         except SnapfleetError as exc:
-            raise AnsibleLookupError(exc.message) from None
+            raise AnsibleLookupError(exc.redact(self._secrets).message) from None
         result = query.finish(listing, group_by=params["group_by"])
         return [result] if params["group_by"] else result
 

@@ -15,6 +15,7 @@ module and the lookup say exactly the same thing.
 
 from __future__ import annotations
 
+import json
 import typing as t
 
 
@@ -31,6 +32,14 @@ class SnapfleetError(Exception):
     def to_result(self) -> dict:
         """Extra keys a module adds to its failed result (besides ``msg``)."""
         return {}
+
+    def redact(self, secrets: t.Iterable[t.Optional[str]]) -> "SnapfleetError":
+        """Replace every secret in the message and in every other text field of this error; returns it."""
+        secrets = list(secrets)
+        for name, value in vars(self).items():
+            setattr(self, name, _redacted(value, secrets))
+        self.args = _redacted(self.args, secrets)  # what repr() shows
+        return self
 
 
 class OptionError(SnapfleetError):
@@ -150,9 +159,42 @@ class SafetyBoundError(SnapfleetError):
         return {"would_delete": self.would_delete}
 
 
+def secret_forms(secret: t.Optional[str]) -> t.List[str]:
+    """The ways a secret can appear in a message: as it is, stripped, and escaped as repr() and JSON show it.
+
+    A token with a line break shows as ``dop_v1_abc\\n`` in a repr (``Invalid header value
+    b'Bearer dop_v1_abc\\n'``): a plain search for the token would not find it there. Longest first,
+    so that a form is replaced whole before a shorter one inside it.
+    """
+    if not secret:
+        return []
+    forms = {secret, secret.strip(), repr(secret)[1:-1], json.dumps(secret)[1:-1],
+             repr(secret.encode("utf-8"))[2:-1], json.dumps(secret, ensure_ascii=False)[1:-1]}
+    return sorted((form for form in forms if len(form) >= 4), key=len, reverse=True)
+
+
 def redact(text: str, secrets: t.Iterable[t.Optional[str]]) -> str:
-    """Return ``text`` with every non-empty secret replaced, as a last line of defence."""
+    """Return ``text`` with every non-empty secret, in each of its ``secret_forms``, replaced."""
     for secret in secrets:
-        if secret and len(secret) >= 4:
-            text = text.replace(secret, "********")
+        for form in secret_forms(secret):
+            text = text.replace(form, "********")
     return text
+
+
+def _redacted(value: t.Any, secrets: t.List[t.Optional[str]]) -> t.Any:
+    if isinstance(value, str):
+        return redact(value, secrets)
+    if isinstance(value, (list, tuple)):
+        return type(value)(_redacted(one, secrets) for one in value)
+    if isinstance(value, dict):
+        return {key: _redacted(one, secrets) for key, one in value.items()}
+    if isinstance(value, SnapfleetError):
+        return value.redact(secrets)
+    return value
+
+
+def unexpected(plugin: str, exc: BaseException, secrets: t.Iterable[t.Optional[str]]) -> str:
+    """The message of a plugin's last-resort handler: what went wrong, with every secret redacted."""
+    text = redact("%s: %s" % (exc.__class__.__name__, exc), list(secrets))
+    return ("%s failed unexpectedly (%s). This is a bug in the collection; please report it with the task's "
+            "options (never the token)." % (plugin, text))

@@ -162,7 +162,7 @@ links:
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.snapfleet.digitalocean.plugins.module_utils.api.client import HAS_REQUESTS, REQUESTS_IMPORT_ERROR
-from ansible_collections.snapfleet.digitalocean.plugins.module_utils.errors import SnapfleetError
+from ansible_collections.snapfleet.digitalocean.plugins.module_utils.errors import SnapfleetError, unexpected
 from ansible_collections.snapfleet.digitalocean.plugins.module_utils.questions.options import (
     INSECURE_WARNING,
     check_connection,
@@ -182,6 +182,7 @@ def main() -> None:
     )
     if not HAS_REQUESTS:
         module.fail_json(msg=missing_required_lib("requests"), exception=REQUESTS_IMPORT_ERROR)
+    token = module.params.get("token")  # as given, before check_connection strips it: both forms are redacted
     try:
         check_connection(module.params)
         query = plan(module.params)
@@ -190,7 +191,10 @@ def main() -> None:
         with make_client(module.params) as client:
             listing = fetch(client, query)
     except SnapfleetError as exc:
+        exc.redact([token, module.params.get("token")])
         module.fail_json(msg=exc.message, **exc.to_result())
+    except Exception as exc:  # pylint: disable=broad-except  # the last resort: a message, never a traceback
+        module.fail_json(msg=unexpected("snapfleet.digitalocean.snapshot_info", exc, [token, module.params.get("token")]))
     module.exit_json(
         changed=False,
         snapshots=query.finish(listing),

@@ -35,6 +35,7 @@ requirements:
 extends_documentation_fragment:
   - snapfleet.digitalocean.attributes
   - snapfleet.digitalocean.connection
+  - snapfleet.digitalocean.cost
   - snapfleet.digitalocean.query
   - snapfleet.digitalocean.retention
   - ansible.builtin.action_common_attributes
@@ -366,6 +367,24 @@ would_delete:
   returned: when this run would delete more than O(max_delete) allows
   type: list
   elements: str
+savings:
+  description:
+    - What the prune saves, at O(price_per_gib_month) (each snapshot at least 0.01 a month), as exact sums.
+    - In check mode, over the snapshots this run would delete (the plan within O(approved_ids) and O(batch_size));
+      after a real run, over those it deleted (RV(deleted)).
+  returned: always
+  type: dict
+  contains:
+    snapshots:
+      description: How many snapshots.
+      type: int
+    size_gigabytes:
+      description: The sum of their C(size_gigabytes).
+      type: float
+    monthly_cost:
+      description: What they cost a month, in US dollars.
+      type: float
+  sample: {"snapshots": 35, "size_gigabytes": 412.6, "monthly_cost": 24.756}
 meta:
   description: The listing's C(total), as the API counted it before the collection's filters.
   returned: always
@@ -380,9 +399,11 @@ from ansible_collections.snapfleet.digitalocean.plugins.module_utils.errors impo
 from ansible_collections.snapfleet.digitalocean.plugins.module_utils.questions.options import (
     INSECURE_WARNING,
     check_connection,
+    check_price,
     insecure,
     spec_rules,
 )
+from ansible_collections.snapfleet.digitalocean.plugins.module_utils.questions.coverage import totals
 from ansible_collections.snapfleet.digitalocean.plugins.module_utils.questions.query import build_query
 from ansible_collections.snapfleet.digitalocean.plugins.module_utils.questions.routes import fetch, make_client
 from ansible_collections.snapfleet.digitalocean.plugins.module_utils.retention.deletes import carry_out
@@ -414,12 +435,13 @@ def main() -> None:
     params = module.params
     result = dict(changed=False, keep=[], prune=[], reasons={}, groups={}, undated=[], policy="", deleted=[],
                   gone=[], failed_deletes=[], unknown=[], not_tried=[], held=[], halted_groups={}, deferred=[],
-                  not_approved=[], approved_kept=[], approved_absent=[], final={}, summary={}, meta={})
+                  not_approved=[], approved_kept=[], approved_absent=[], final={}, summary={}, savings={}, meta={})
     outcome = None
     token = params.get("token")  # as given, before check_connection strips it: both forms are redacted
     try:
         # Everything the options can be refused for, before any request.
         check_scope(params)
+        check_price(params)
         policy = parse_policy({name: params[name] for name in params if name in POLICY_OPTIONS})
         check_connection(params)
         query = build_query(dict(params, consistency="strict"))
@@ -436,6 +458,9 @@ def main() -> None:
                           deferred=selection.deferred, not_approved=selection.not_approved,
                           approved_kept=selection.approved_kept, approved_absent=selection.approved_absent,
                           summary=summary(retention, selection, None))
+            chosen = set(selection.ids)
+            result["savings"] = totals((s for s in retention.prune if str(s.get("id")) in chosen),
+                                       params["price_per_gib_month"])
             if retention.undated:
                 module.warn("%d snapshot%s without a readable created_at %s kept: %s" % (
                     len(retention.undated), "" if len(retention.undated) == 1 else "s",
@@ -459,6 +484,9 @@ def main() -> None:
     if outcome is not None:
         result.update(outcome.to_result(), changed=outcome.may_have_deleted,
                       summary=summary(retention, selection, outcome))
+        deleted = set(result["deleted"])
+        result["savings"] = totals((s for s in retention.prune if str(s.get("id")) in deleted),
+                                   params["price_per_gib_month"])
         for text in warnings(outcome):
             module.warn(text)
     elif module.check_mode:

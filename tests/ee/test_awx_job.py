@@ -20,14 +20,13 @@ import os
 import sys
 from pathlib import Path
 
+import ansible_runner
 import jinja2
 import pytest
 import yaml
 
 import ansible_collections.snapfleet.digitalocean.tests.simulator as simulator_package
 from ansible_collections.snapfleet.digitalocean.tests.simulator import Simulator, make_snapshots
-
-ansible_runner = pytest.importorskip("ansible_runner")
 
 # The directory holding ansible_collections/ (the Makefile's .collections link, or an install).
 COLLECTIONS_DIR = Path(simulator_package.__file__).parents[5]

@@ -19,6 +19,7 @@ No Ansible imports: this runs the same in a module on a managed host and in a lo
 from __future__ import annotations
 
 import contextlib
+import http.client
 import math
 import os
 import random
@@ -29,7 +30,7 @@ import traceback
 import typing as t
 import warnings
 
-from ..errors import APIError, MissingDependencyError, TransportError, redact
+from ..errors import APIError, MissingDependencyError, OptionError, TransportError, redact
 from .bodies import ContractError, decode_json, describe_non_json, error_fields
 from .pacing import Pacer, RequestBudget, TimeBudget
 
@@ -57,6 +58,8 @@ else:
     HAS_REQUESTS = True
     REQUESTS_IMPORT_ERROR = None
     _AuthBase = requests.auth.AuthBase  # type: ignore[misc,assignment]
+    _SEND_ERRORS = (requests.exceptions.RequestException, urllib3.exceptions.HTTPError, http.client.HTTPException,
+                    OSError, ValueError, OverflowError)
 
 
 def version_tuple(text: str) -> t.Tuple[int, ...]:
@@ -245,12 +248,28 @@ def _verify(validate_certs: bool, ca_path: t.Optional[str]) -> t.Union[bool, str
     Passed on every request: requests merges REQUESTS_CA_BUNDLE and CURL_CA_BUNDLE over
     ``session.verify`` (so ``validate_certs: false`` was ignored where they are set). With
     verification on and no ``ca_path``, those variables are honoured as requests would.
+    Raises OptionError, naming the option or the variable, when what it names cannot be read.
     """
     if not validate_certs:
         return False
     if ca_path:
-        return ca_path
-    return os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
+        return _readable("ca_path", "ca_path (or DIGITALOCEAN_CA_PATH)", ca_path)
+    for variable in ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"):
+        if os.environ.get(variable):
+            return _readable(variable, "the environment variable %s" % variable, os.environ[variable])
+    return True
+
+
+def _readable(option: str, source: str, path: str) -> str:
+    """``path`` when it is a readable file or directory of CA certificates; else an OptionError naming ``source``."""
+    if not os.path.exists(path):
+        problem = "does not exist"
+    elif not os.access(path, os.R_OK):
+        problem = "cannot be read"
+    else:
+        return path
+    raise OptionError(option, "%s names %s, which %s: it must be a PEM file or a directory of CA certificates "
+                              "to verify the API with" % (source, path, problem))
 
 
 def _proxies(api_url: str) -> t.Dict[str, str]:
@@ -419,7 +438,9 @@ class Transport:
             # allow_redirects=False: the API never redirects; a 3xx is reported, never followed elsewhere.
             response = self.session.request(method, url, params=params, json=body, timeout=self.timeout, stream=True,
                                             allow_redirects=False, verify=self.verify, proxies=self.proxies)
-        except requests.exceptions.RequestException as exc:
+        except _SEND_ERRORS as exc:
+            # Besides requests' own, what its layers below can raise: a CA file gone (OSError), a value
+            # a header or socket refuses (ValueError, OverflowError), urllib3's and http.client's faults.
             call.answered(None)
             raise TransportError(shown, call.attempts, self.reason(exc), method=method) from None
         call.answered(response.raw if response.raw is not None else response)
@@ -448,8 +469,7 @@ class Transport:
             details.append(call.refused)
         error = APIError(status, path, call.attempts, api_id, api_message, request_id,
                          response.headers.get("Content-Type"), "; ".join(details) or None, method=method)
-        error.message = redact(error.message, [self._token])
-        return error
+        return error.redact([self._token])
 
     def reason(self, exc: BaseException) -> str:
         """A one-line reason for a failed request; the token is never in it."""

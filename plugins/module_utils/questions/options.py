@@ -49,6 +49,9 @@ CONNECTION_ENV = {
 API_URL_ENV = CONNECTION_ENV["api_url"]
 
 CONSISTENCY = ("standard", "strict")
+# The longest timeout or wait an option may set: far beyond any use, and well within what a socket
+# timeout and time.sleep() accept (1e300 seconds overflows both).
+MAX_SECONDS = 365 * 86400
 
 
 # The one warning a task gives when it does not verify the API's certificate (urllib3's own is silenced).
@@ -159,7 +162,13 @@ def module_argument_spec() -> dict:
 
 def check_connection(params: dict) -> None:
     """Refuse connection options that cannot work, before any request (what the spec cannot say)."""
-    if not params.get("token"):
+    token = params.get("token")
+    if isinstance(token, str):
+        # A YAML "|" block, a vaulted value or a pasted credential often ends in a line break.
+        params["token"] = token = token.strip()
+    if token:
+        _check_token(token)
+    if not token:
         raise OptionError(
             "token",
             "No DigitalOcean API token: set the token option (aliases api_token, oauth_token) or one of the "
@@ -187,6 +196,8 @@ def check_connection(params: dict) -> None:
     _at_least("retries", params.get("retries"), 0, "0 or more")
     _at_least("retry_max_wait", params.get("retry_max_wait"), 0, "0 or more")
     _at_least("total_max_wait", params.get("total_max_wait"), 0, "0 or more")
+    for option in ("timeout", "retry_max_wait", "total_max_wait"):
+        _at_most(option, params.get(option), MAX_SECONDS, "a number of seconds up to %d (a year)" % MAX_SECONDS)
 
 
 def insecure(params: t.Mapping[str, t.Any]) -> bool:
@@ -208,6 +219,35 @@ def client_arguments(params: dict) -> dict:
             given[name] = option["default"]
     given["ca_path"] = given["ca_path"] or None
     return given
+
+
+def _check_token(token: str) -> None:
+    """Refuse a token an HTTP header cannot carry; the message says where, never what the token is."""
+    for position, char in enumerate(token, 1):
+        if not "!" <= char <= "~":  # visible ASCII: a token has no space, control or non-ASCII character
+            if char in "\r\n":
+                what = "a line break"
+            elif char == "\t":
+                what = "a tab"
+            elif char == " ":
+                what = "a space"
+            elif ord(char) < 128:
+                what = "a control character"
+            else:
+                what = "a non-ASCII character"
+            raise OptionError(
+                "token",
+                "token: holds %s (character %d of %d), which an HTTP header cannot carry; a DigitalOcean token "
+                "is one word of ASCII letters, digits and punctuation: check how it was pasted or written "
+                "(surrounding whitespace is removed, a line break inside it is not)." % (what, position, len(token)))
+
+
+def _at_most(option: str, value: t.Any, ceiling: float, words: str) -> None:
+    if value is None:
+        return
+    # NaN compares false with everything: "not value <= ceiling" refuses it, and infinity, too.
+    if not value <= ceiling:
+        raise OptionError(option, "%s: must be %s, got %s" % (option, words, value))
 
 
 def _at_least(option: str, value: t.Any, floor: float, words: str, strictly: bool = False) -> None:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import typing as t
 
 from ..errors import OptionError, SafetyBoundError
-from ..questions.options import module_argument_spec
+from ..questions.options import cost_argument_spec, module_argument_spec
 from .policy import Plan, retention_argument_spec
 
 DEFAULT_MAX_DELETE = 10
@@ -35,6 +35,7 @@ def module_spec() -> dict:
     # Refused by check_scope; without a default, so that only a given value is refused.
     spec["sort_order"] = dict(type="str", choices=spec["sort_order"]["choices"])
     spec.update(retention_argument_spec())
+    spec.update(cost_argument_spec())
     spec["max_delete"] = dict(type="int", default=DEFAULT_MAX_DELETE)
     spec["batch_size"] = dict(type="int")
     spec["approved_ids"] = dict(type="list", elements="str")

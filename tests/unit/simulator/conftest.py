@@ -8,8 +8,7 @@
 from __future__ import annotations
 
 import pytest
-
-requests = pytest.importorskip("requests")
+import requests
 
 TOKEN = "sim-token"
 

@@ -8,10 +8,9 @@
 from __future__ import annotations
 
 import pytest
+import requests
 
 from ansible_collections.snapfleet.digitalocean.tests.simulator import Fault, Simulator, droplet_view, make_snapshots
-
-requests = pytest.importorskip("requests")
 
 TOKEN = "sim-token"  # the token of the `client` fixture (conftest.py)
 READ_ONLY = "read-only"

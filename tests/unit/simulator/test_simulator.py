@@ -25,6 +25,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
+import requests
 
 from ansible_collections.snapfleet.digitalocean.tests.simulator import (
     Fault,
@@ -34,8 +35,6 @@ from ansible_collections.snapfleet.digitalocean.tests.simulator import (
     Simulator,
     make_snapshots,
 )
-
-requests = pytest.importorskip("requests")
 
 TOKEN = "sim-token"
 EMPTY_VOLUME = "0f6a3c1e-5b7d-4e8f-9a0b-1c2d3e4f5a6b"
@@ -142,7 +141,7 @@ def fixture_openapi():
     """The contract the project carries, loaded (and itself validated) by openapi-core."""
     spec = _spec_path()
     assert spec.is_file(), f"API contract not found at {spec}"
-    openapi_core = pytest.importorskip("openapi_core")
+    import openapi_core
     return openapi_core.OpenAPI.from_file_path(str(spec))
 
 

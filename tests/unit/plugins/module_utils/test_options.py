@@ -192,8 +192,10 @@ def test_make_client_hands_every_connection_option_to_the_client(monkeypatch):
                          retry_max_wait=api.DEFAULT_RETRY_MAX_WAIT, total_max_wait=600.0)]
 
 
-def test_the_client_accepts_what_make_client_gives():
-    with o.make_client(_params(api_url="http://127.0.0.1:1", ca_path="/nonexistent/ca.pem", rate_limit_per_minute=7,
+def test_the_client_accepts_what_make_client_gives(tmp_path):
+    ca_file = tmp_path / "ca.pem"
+    ca_file.write_text("a CA bundle\n", encoding="ascii")
+    with o.make_client(_params(api_url="http://127.0.0.1:1", ca_path=str(ca_file), rate_limit_per_minute=7,
                                total_max_wait=1.5)) as client:
         assert client.insecure is False
 
@@ -216,3 +218,39 @@ def test_defaults_are_the_clients():
 )
 def test_insecure_is_https_without_verification(params, expected):
     assert o.insecure(params) is expected
+
+
+@pytest.mark.parametrize("option", ["timeout", "retry_max_wait", "total_max_wait"])
+@pytest.mark.parametrize("value", [1e300, float("inf"), 365 * 86400 + 1])
+def test_waits_beyond_a_year_are_refused_before_they_overflow_a_socket_or_sleep(option, value):
+    error = _refused(o.check_connection, **{option: value})
+    assert (error.option, str(error)) == (option, "%s: must be a number of seconds up to 31536000 (a year), got %s"
+                                          % (option, float(value)))
+
+
+def test_a_year_is_accepted():
+    o.check_connection(_params(timeout=365 * 86400, retry_max_wait=365 * 86400, total_max_wait=365 * 86400))
+
+
+@pytest.mark.parametrize("padded", [TOKEN + "\n", TOKEN + "\r\n", "  %s\t" % TOKEN, "\n%s\n" % TOKEN])
+def test_a_token_is_stripped_of_surrounding_whitespace(padded):
+    params = _params(token=padded)
+    o.check_connection(params)
+    assert params["token"] == TOKEN
+
+
+@pytest.mark.parametrize("token, what", [
+    ("dop_v1_abc\ndef0123", "a line break (character 11 of 18)"),
+    ("dop_v1_abc\r\ndef012", "a line break (character 11 of 18)"),
+    ("dop_v1_abc\tdef0123", "a tab (character 11 of 18)"),
+    ("dop_v1_abc def0123", "a space (character 11 of 18)"),
+    ("dop_v1_abc\x00def0123", "a control character (character 11 of 18)"),
+    ("dop_v1_abc\x7fdef0123", "a control character (character 11 of 18)"),
+    ("dop_v1_abcédef0123", "a non-ASCII character (character 11 of 18)"),
+])
+def test_a_token_a_header_cannot_carry_is_refused_without_showing_it(token, what):
+    error = _refused(o.check_connection, token=token)
+    assert error.option == "token"
+    assert str(error).startswith("token: holds %s, which an HTTP header cannot carry" % what)
+    for part in ("dop_v1_abc", "def012"):
+        assert part not in str(error)

@@ -28,14 +28,14 @@ import threading
 import typing as t
 from concurrent.futures import Future
 
+import hypothesis
 import pytest
+from hypothesis import strategies as st
 
 from ansible_collections.snapfleet.digitalocean.plugins.module_utils.api import paging
 from ansible_collections.snapfleet.digitalocean.plugins.module_utils.api.paging import Page, pages_for, read_listing
 from ansible_collections.snapfleet.digitalocean.plugins.module_utils.errors import APIError, IncompleteListingError
 
-hypothesis = pytest.importorskip("hypothesis")
-st = pytest.importorskip("hypothesis.strategies")
 given, settings, HealthCheck = hypothesis.given, hypothesis.settings, hypothesis.HealthCheck
 
 # SNAPFLEET_PAGING_EXAMPLES=5000 for a long run; 300 keeps the unit suite quick.

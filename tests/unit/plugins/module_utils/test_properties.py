@@ -30,7 +30,10 @@ import gzip
 import json
 import typing as t
 
+import hypothesis
 import pytest
+import yaml
+from hypothesis import strategies as st
 
 from ansible_collections.snapfleet.digitalocean.plugins.module_utils.api.client import Client
 from ansible_collections.snapfleet.digitalocean.plugins.module_utils.api.contract import (
@@ -53,9 +56,6 @@ from ansible_collections.snapfleet.digitalocean.tests.unit.plugins.helpers impor
     http_answer,
 )
 
-hypothesis = pytest.importorskip("hypothesis")
-st = pytest.importorskip("hypothesis.strategies")
-yaml = pytest.importorskip("yaml")
 given, settings, HealthCheck = hypothesis.given, hypothesis.settings, hypothesis.HealthCheck
 
 # Modest example counts: the whole unit suite must stay fast.

@@ -25,14 +25,13 @@ import warnings
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+import trustme
 
 from ansible_collections.snapfleet.digitalocean.plugins.module_utils.api.client import Client
-from ansible_collections.snapfleet.digitalocean.plugins.module_utils.errors import TransportError
+from ansible_collections.snapfleet.digitalocean.plugins.module_utils.errors import OptionError, TransportError
 from ansible_collections.snapfleet.digitalocean.plugins.module_utils.http import transport
 from ansible_collections.snapfleet.digitalocean.tests.simulator import make_snapshots
 from ansible_collections.snapfleet.digitalocean.tests.unit.plugins.helpers import TOKEN
-
-trustme = pytest.importorskip("trustme")
 
 PROXY_VARIABLES = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY", "http_proxy", "https_proxy", "all_proxy",
                    "no_proxy")
@@ -259,6 +258,27 @@ def test_an_unknown_certificate_fails_at_once_without_retries(tls, other_ca_file
     assert caught.value.attempts == 1 and client.requests_sent == 1
     assert "CERTIFICATE_VERIFY_FAILED" in caught.value.reason or "certificate" in caught.value.reason.lower()
     assert tls.seen == []
+
+
+@pytest.mark.parametrize("variable", ["REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"])
+def test_a_ca_bundle_variable_naming_a_missing_file_is_an_option_error_naming_it(tls, clean_env, tmp_path, variable):
+    missing = str(tmp_path / "gone.pem")
+    clean_env.setenv(variable, missing)
+    with pytest.raises(OptionError) as caught:
+        Client(TOKEN, api_url="https://127.0.0.1:%d" % tls.port)
+    assert caught.value.option == variable
+    assert str(caught.value) == ("the environment variable %s names %s, which does not exist: it must be a PEM file "
+                                 "or a directory of CA certificates to verify the API with" % (variable, missing))
+    assert tls.seen == []
+
+
+def test_a_ca_path_naming_a_missing_file_is_an_option_error(tls, ca_file, clean_env, tmp_path):
+    clean_env.setenv("REQUESTS_CA_BUNDLE", ca_file)  # a good bundle does not hide the bad option
+    missing = str(tmp_path / "gone.pem")
+    with pytest.raises(OptionError) as caught:
+        Client(TOKEN, api_url="https://127.0.0.1:%d" % tls.port, ca_path=missing)
+    assert caught.value.option == "ca_path"
+    assert str(caught.value).startswith("ca_path (or DIGITALOCEAN_CA_PATH) names %s, which does not exist" % missing)
 
 
 def test_ca_path_is_ignored_when_validate_certs_is_false(tls, other_ca_file):
