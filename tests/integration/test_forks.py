@@ -31,7 +31,7 @@ def forked(module_ansible: Ansible) -> tuple[PlaybookRun, Simulator, dict[str, s
     sim = start_simulator(latency=0.02)
     try:
         ids = [s["id"] for s in sim.snapshots]
-        own = dict(zip(_hosts(), ids[:FLEET]))
+        own = dict(zip(_hosts(), ids[:FLEET], strict=True))
         warm = ids[FLEET]
         run = module_ansible.run("forks.yml", sim=sim, fleet=FLEET, forks=FLEET,
                                  extra_vars={"own": own, "warm": warm, "rounds": ROUNDS})
