@@ -140,8 +140,12 @@ def test_pruning_orphans(data: Data) -> None:
     check = data.run.result("Retention orphans check")
     assert sorted(ids(check["prune"])) == sorted(ids(old)) and check["changed"] is True
     assert not [r for r in data.run.requests("Retention orphans check") if r.method == "DELETE"]
+    savings = {"snapshots": len(old), "size_gigabytes": float(sum(Fraction(str(s["size_gigabytes"])) for s in old)),
+               "monthly_cost": float(sum(_cost(s) for s in old))}
+    assert check["savings"] == savings
     real = data.run.result("Retention orphans")
     assert sorted(real["deleted"]) == sorted(ids(old)), data.run.describe()
+    assert real["savings"] == savings
     assert ids(data.after) == [s["id"] for s in data.before if s["id"] not in set(ids(old))]
     young = [s for s in _orphans(data) if _epoch(s["created_at"]) >= cutoff]
     assert ids(data.run.result("Info orphaned after")["snapshots"]) == ids(young)
