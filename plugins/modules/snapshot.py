@@ -17,16 +17,13 @@ description:
   - A volume snapshot is made with C(POST /v2/volumes/{volume_id}/snapshots), which takes the tags too.
   - A Droplet snapshot is made by the Droplet action C(snapshot). The module waits for the action
     (C(GET /v2/actions/{action_id}), with capped exponential backoff and jitter), finds the snapshot the action made
-    (new since the module read the Droplet's listing, with that name: never an older snapshot of the same name), and
+    (new since the module read the Droplet's listing, with that name; never an older snapshot of the same name), and
     tags it through the tags API, where a Droplet snapshot is an C(image).
   - "The module respects DigitalOcean's documented limits: a volume holds at most 25 snapshots (the module refuses
     before sending anything, and says how to make room), and a volume can be snapshotted once every 10 minutes (the
     API's refusal is reported at once with its message, not retried)."
   - A C(POST) is sent once. When its answer is lost (a timeout, a dropped connection, a 5xx), the module does not
     send it again; it reads the listing to find what it made, and fails saying so if it cannot know.
-  - The token needs the scopes C(block_storage_snapshot:create) (volumes), C(droplet:update) and C(image:create)
-    (Droplets), C(actions:read) (waiting), C(tag:create) (tags), and read scopes for the listings. A C(403) names the
-    scope that is missing.
 author:
   - snapfleet developers (@snapfleet)
 requirements:
@@ -39,6 +36,17 @@ extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.actiongroups
 options:
+  token:
+    description:
+      - The DigitalOcean API token (a personal access token or an OAuth token).
+      - A read-only token is not enough. Taking a volume snapshot needs C(block_storage_snapshot:create); a Droplet
+        snapshot needs C(droplet:update) and C(image:create), and C(actions:read) to wait for it; tags need
+        C(tag:create). Reading the resource's snapshots needs the read scopes. A 403 names the missing scope.
+      - If not set, the first of these environment variables that is set is used, in this order
+        E(DIGITALOCEAN_ACCESS_TOKEN), E(DIGITALOCEAN_TOKEN), E(DO_API_TOKEN), E(DO_API_KEY), E(DO_OAUTH_TOKEN),
+        E(OAUTH_TOKEN).
+    type: str
+    aliases: [api_token, oauth_token]
   resource_id:
     description:
       - The Droplet id (digits, such as V(3164444)) or the volume id (a UUID) to snapshot.
