@@ -89,6 +89,18 @@ Droplet that does not exist, 422 for an id that is not an integer >= 1; ``drople
 converts). Bad parameters answer 422, other methods 405 (with Allow), unknown paths 404. A
 read-only token authenticates (``RequestRecord.authorized`` is true) and reads everything.
 
+Creating (creation.py, ``sim.creations``): POST /v2/volumes/{uuid}/snapshots (201 with the snapshot;
+at most 25 per volume, then 422; a second one within 10 minutes, shortened by
+``sim.creations.time_scale``, answers the API's 429 "failed to create snapshot: this operation is
+rate-limited - one request per 10m0s"), POST /v2/droplets/{id}/actions (201 with an action that stays
+``in-progress`` for ``sim.creations.action_seconds``, then completes, or errors for the next
+``sim.creations.errored``; its snapshot appears in the listings ``appear_seconds`` after), GET
+/v2/actions/{id}, POST /v2/tags and POST /v2/tags/{tag}/resources (the tag then shows on the
+snapshot). A read-only token lacks every write scope, a ``denied_scopes`` token those it names:
+403 before anything is done. ``sim.creations.settle()`` completes due actions at once (every request
+does), ``forget_volume_limit()`` lifts the 10 minutes, ``before_next_create(callback)`` lets another
+actor act as the next create arrives, and ``posts`` lists every create that took effect.
+
 Faults, log and the rest (unchanged): ``sim.add_fault(Fault(kind, path=None, page=None,
 times=1, after=0, status=None, delay=0.0, retry_after=None, method=None))`` (method: match only
 that HTTP method; kinds ``late`` and ``lost`` let the request take effect, then answer late,
