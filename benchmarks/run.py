@@ -15,7 +15,8 @@ default concurrency), limits (60,000 snapshots under the documented rate limits)
 spends on the client, against a trivial module returning the same snapshots), lookup
 (a template rendered for 20 hosts, with and without cache), memory (10,000 and 100,000
 snapshots), per_host (20 hosts asking for their own Droplet's newest snapshot: the Droplet
-plan beside the account listing). Each prints its table as it finishes; the file gets all of them and the
+plan beside the account listing), coverage (a coverage question: 10,000 snapshots over 500 sources, in
+requests and time). Each prints its table as it finishes; the file gets all of them and the
 target verdicts. Raw measurements go beside it as JSON (``--json``).
 """
 
@@ -41,6 +42,7 @@ if str(REPO / ".collections") not in sys.path:
 
 from ansible_collections.snapfleet.digitalocean.benchmarks import (  # noqa: E402
     bench_client,
+    bench_coverage,
     bench_cpu,
     bench_limits,
     bench_lookup,
@@ -57,7 +59,7 @@ from ansible_collections.snapfleet.digitalocean.benchmarks.harness import (  # n
 
 BENCHMARKS = {module.NAME: module
               for module in (bench_client, bench_limits, bench_playbook, bench_cpu, bench_lookup, bench_memory,
-                             bench_per_host)}
+                             bench_per_host, bench_coverage)}
 RESULTS = REPO / "benchmarks" / "results.md"
 
 
