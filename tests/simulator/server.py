@@ -23,11 +23,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
+from .creation import Creations
 from .data import Snapshot, make_snapshots
 from .hooks import AfterListPages, ListPageHooks, PageHook
 from .models import Fault, Mutation, RateLimit, RequestRecord
 from .ratelimits import DEFAULT_RATE_LIMITS, RateLimits, RateStatus, make_limiter
-from .creation import Creations
 from .routing import JSON_TYPE, Answer, error, page_of, route
 from .sources import Sources
 from .sources import apply as apply_sources
