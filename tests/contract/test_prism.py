@@ -145,7 +145,6 @@ def test_create_and_tag_requests_match_the_contract(prism_url):
         assert refused.value.status == 422
 
 
-
 def test_source_listings_match_the_contract(prism_url):
     """GET /v2/droplets (default and type=gpus) and GET /v2/volumes, as the client sends them, are requests Prism
     accepts, and the contract's example answers parse: the orphaned filter and coverage read them."""

@@ -156,8 +156,8 @@ def parse_action(body: t.Any) -> dict:
     if not isinstance(action.get("id"), int) or isinstance(action.get("id"), bool):
         raise ValueError("the action has no integer 'id'")
     if action.get("status", "in-progress") not in ACTION_STATUSES:
-        raise ValueError("action %s has 'status' %r, not one of %s" % (action["id"], action.get("status"),
-                                                                      ", ".join(ACTION_STATUSES)))
+        raise ValueError("action %s has 'status' %r, not one of %s"
+                         % (action["id"], action.get("status"), ", ".join(ACTION_STATUSES)))
     action.setdefault("status", "in-progress")
     return action
 
