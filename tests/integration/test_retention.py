@@ -3,8 +3,9 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
-"""Retention (issue 12) through real ansible-playbook runs: the filter, the module, check mode, --diff,
-max_delete, partial failures and re-runs, against the simulator.
+"""Retention (issues 12 and 18) through real ansible-playbook runs: the filter, the module, check mode, --diff,
+max_delete, partial failures and re-runs, and (prune.yml, one run for many cases) every outcome of a delete
+checked against the simulator's own record of what API DELETEs removed, against the simulator.
 
 The expected plan is computed here by ``expected_plan`` (keep_last, keep_daily in UTC with restic's
 oldest-snapshot rule, and keep_tags, per resource), in plain Python from ``sim.snapshots``,
@@ -112,15 +113,15 @@ def test_check_mode_with_diff_sends_no_delete(ansible: Ansible, fresh: Simulator
     # Only GETs, the listing read whole twice (strict), and the simulator unchanged.
     assert {r.method for r in done.requests("Module")} == {"GET"}
     assert [dict(s) for s in fresh.snapshots] == before
-    # --diff: pruned lines go, kept lines stay with their reasons.
+    # --diff: pruned lines go; a kept line stays, with its own reasons on it.
     by_id = {s["id"]: s for s in before}
     gone = by_id[prune[0]]
-    assert "-  %s  %s  %s" % (gone["id"], gone["created_at"], gone["name"]) in done.stdout
+    assert "-  %s  %s  %s\n" % (gone["id"], gone["created_at"], gone["name"]) in done.stdout
     stays = by_id[keep[0]]
-    assert "   %s  %s  %s" % (stays["id"], stays["created_at"], stays["name"]) in done.stdout
-    assert "+      kept: %s" % "; ".join(reasons[keep[0]]) in done.stdout
+    assert "   %s  %s  %s  kept: %s\n" % (stays["id"], stays["created_at"], stays["name"],
+                                          "; ".join(reasons[keep[0]])) in done.stdout
     assert "+++ after: keep 2 last, 3 daily, all snapshots with tags [env:staging, team:ml], per resource_id: " \
-           "%d kept, %d pruned" % (len(keep), len(prune)) in done.stdout
+           "%d kept, %d pruned, %d to delete" % (len(keep), len(prune), len(prune)) in done.stdout
 
 
 def test_a_real_run_deletes_exactly_the_plan(ansible: Ansible, fresh: Simulator) -> None:
@@ -145,11 +146,15 @@ def test_partial_failure_then_a_rerun_finishes(ansible: Ansible, fresh: Simulato
     done = run(ansible, fresh, with_filter=False, max_delete=-1, module_retries=0)
     result = done.result("Module")
     assert result["_status"] == "failed" and result["changed"] is True
-    assert sorted(result["deleted"]) == sorted(set(prune) - set(broken))
-    assert [f["id"] for f in result["failed_deletes"]] == broken
+    assert sorted(result["deleted"]) == sorted(set(prune) - set(broken)) == sorted(fresh.api_deletes)
+    # A 503 with no retry left says nothing of what happened; the final read finds them: not deleted.
+    assert [f["id"] for f in result["failed_deletes"]] == broken and result["unknown"] == []
     assert {f["status"] for f in result["failed_deletes"]} == {503}
     assert all(f["request_id"] and f["api_id"] == "service_unavailable" for f in result["failed_deletes"])
-    assert result["msg"].startswith("3 of %d snapshot deletes failed" % len(prune))
+    assert all(f["message"].endswith("the final read still lists it, so the DELETE did not take effect")
+               for f in result["failed_deletes"])
+    assert "; %d deleted, 0 already gone, 3 failed, 0 unknown, 0 not tried, 0 held. Run the task again" % (
+        len(prune) - 3) in result["msg"]
     assert sorted(ids(fresh.snapshots)) == sorted(keep + broken)
 
     fresh.clear_faults()
@@ -166,22 +171,11 @@ def test_max_delete_refuses_and_says_what_it_would_delete(ansible: Ansible, fres
     done = run(ansible, fresh, with_filter=False, max_delete=5)
     result = done.result("Module")
     assert result["_status"] == "failed" and result["changed"] is False
-    assert result["msg"].startswith("max_delete: the plan would delete %d snapshots, more than max_delete 5 allows; "
+    assert result["msg"].startswith("max_delete: this run would delete %d snapshots, more than max_delete 5 allows; "
                                     "nothing was deleted." % len(prune))
-    assert "It would have deleted: %s (" % prune[0] in result["msg"]
-    assert result["would_delete"] == prune
+    assert "It would have deleted (oldest first): %s (" % prune[-1] in result["msg"]
+    assert result["would_delete"] == list(reversed(prune))
     assert deletes(done) == [] and ids(fresh.snapshots) == before
-
-
-def test_a_read_only_token_is_told_the_scope(ansible: Ansible, fresh: Simulator) -> None:
-    done = run(ansible, fresh, token=READ_ONLY_TOKEN, with_filter=False, max_delete=-1, module_retries=0)
-    result = done.result("Module")
-    _keep, prune, _reasons = expected_plan(fresh.snapshots, **POLICY)
-    assert result["_status"] == "failed" and result["changed"] is False
-    assert {f["status"] for f in result["failed_deletes"]} == {403}
-    assert [f["id"] for f in result["failed_deletes"]] == prune
-    assert "snapshot:delete" in result["msg"]
-    assert len(fresh.snapshots) == 123
 
 
 def test_the_filter_and_the_module_agree(ansible: Ansible, fresh: Simulator) -> None:
@@ -219,3 +213,156 @@ def test_bad_policies_are_refused_with_the_same_words_before_any_request(
     filtered = done.result("Filter")
     assert filtered["_status"] == "failed"
     assert module["msg"] in filtered["msg"]
+
+
+# ---------------------------------------------------------------------------- audited outcomes, one run for many cases
+
+CASES = ("slow", "lost", "actor", "unauthorized", "read_only", "bound", "batches", "reviewed")
+#: Each case's own volume, with six snapshots on six days: keep_last 2 keeps two and prunes four.
+VOLUMES = {case: "5e11f00d-0000-4000-8000-%012d" % number for number, case in enumerate(CASES, 1)}
+PER_VOLUME = 6
+
+
+def audit_data() -> list[dict]:
+    """Six snapshots for each case's volume, oldest first (the API's order), and the suite's usual fields."""
+    model = next(s for s in make_snapshots(count=20, seed=3, volumes=2, droplets=1) if s["resource_type"] == "volume")
+    snaps = []
+    for number, case in enumerate(CASES, 1):
+        for day in range(PER_VOLUME):
+            snaps.append(dict(model, id="%08x-0000-4000-8000-%012d" % (number, day), resource_id=VOLUMES[case],
+                              created_at="2024-03-%02dT0%d:00:00Z" % (day + 1, number), name="%s-%d" % (case, day),
+                              tags=[]))
+    return snaps
+
+
+def newest_first(snaps: t.Sequence[dict], case: str) -> list[str]:
+    """The ids of a case's volume, newest first (their created_at strictly grow with the day)."""
+    return [s["id"] for s in sorted((s for s in snaps if s["resource_id"] == VOLUMES[case]),
+                                    key=lambda s: s["created_at"], reverse=True)]
+
+
+def test_every_outcome_matches_the_simulators_record(ansible: Ansible) -> None:
+    snaps = audit_data()
+    ids_of = {case: newest_first(snaps, case) for case in CASES}
+    # Policy keep_last 2 (1 for "actor"): a case's plan is its newest ids kept, the rest pruned.
+    pruned = {case: ids_of[case][1 if case == "actor" else 2:] for case in CASES}
+    sim = start_simulator(snapshots=snaps, read_only_tokens=[READ_ONLY_TOKEN], volumes=list(VOLUMES.values()))
+    try:
+        # A DELETE slower than timeout: the API acts, the answer comes after the client gave up, the retry gets 404.
+        for sid in pruned["slow"]:
+            sim.add_fault(Fault("late", path="/v2/snapshots/%s" % sid, method="DELETE", delay=2.5))
+        # The API acts, then a proxy answers 5xx (or the connection drops): the retry gets 404.
+        for sid, status in zip(pruned["lost"], (502, 500, None, 503), strict=True):
+            sim.add_fault(Fault("lost", path="/v2/snapshots/%s" % sid, method="DELETE", status=status))
+        # 401 for every DELETE of the case.
+        for sid in pruned["unauthorized"]:
+            sim.add_fault(Fault("status", path="/v2/snapshots/%s" % sid, method="DELETE", status=401, times=None))
+        # Another actor deletes the kept snapshot after the plan's two reads (before the confirming read).
+        actor_kept = ids_of["actor"][0]
+        sim.after_list_pages(2, lambda s: s.delete(actor_kept), path="/v2/volumes/%s/snapshots" % VOLUMES["actor"])
+        # After the review (two reads), the account changes: a newer snapshot, and a reviewed one deleted elsewhere.
+        reviewed_gone = pruned["reviewed"][-1]
+
+        def change(s: Simulator) -> None:
+            s.create(resource_type="volume", resource_id=VOLUMES["reviewed"], name="reviewed-new", tags=[],
+                     regions=snaps[0]["regions"])
+            s.delete(reviewed_gone)
+
+        sim.after_list_pages(2, change, path="/v2/volumes/%s/snapshots" % VOLUMES["reviewed"])
+
+        def step(label: str, case: str, **extra: t.Any) -> dict:
+            args = {"volume_id": VOLUMES[case], "keep_last": 1 if case == "actor" else 2, "max_delete": -1}
+            args.update(extra.pop("args", {}))
+            return dict(label=label, args=args, **extra)
+
+        steps = [
+            step("slow", "slow", args={"timeout": 1}),
+            step("lost", "lost"),
+            step("actor", "actor"),
+            step("unauthorized", "unauthorized"),
+            step("read_only", "read_only", args={"token": READ_ONLY_TOKEN}),
+            step("bound check", "bound", check=True, diff=True, args={"max_delete": 1}),
+            step("bound real", "bound", args={"max_delete": 1}),
+            step("batch 1", "batches", args={"batch_size": 3, "max_delete": 3}),
+            step("batch 2", "batches", args={"batch_size": 3, "max_delete": 3}),
+            step("review", "reviewed", check=True),
+            step("apply", "reviewed", approve_from="review", approve_extra=[ids_of["reviewed"][0]]),
+        ]
+        done = ansible.run("prune.yml", sim=sim, extra_vars={"steps": steps})
+        record = sim.api_deletes
+        left = {case: [s["id"] for s in sim.snapshots if s["resource_id"] == VOLUMES[case]] for case in CASES}
+        new_id = next(s["id"] for s in sim.snapshots if s["name"] == "reviewed-new")
+    finally:
+        sim.stop()
+
+    def result(label: str) -> dict:
+        return done.result("Prune: %s" % label)
+
+    def deleted_by_api(case: str) -> list[str]:
+        return sorted(sid for sid in record if sid in ids_of[case])
+
+    # slow and lost: every DELETE took effect; the retries' 404s are this run's deletes, not "gone".
+    for case in ("slow", "lost"):
+        got = result(case)
+        assert got["_status"] == "ok", got.get("msg")
+        assert got["deleted"] == pruned[case] and got["gone"] == [] and got["changed"] is True
+        assert deleted_by_api(case) == sorted(pruned[case])
+        assert got["summary"]["counts"]["deleted"] == 4
+        assert got["msg"].endswith("4 deleted, 0 already gone, 0 failed, 0 unknown, 0 not tried, 0 held")
+
+    # actor: the group is never emptied; what the plan keeps is gone, so its last pruned snapshot stays.
+    got = result("actor")
+    assert got["_status"] == "failed" and got["changed"] is True
+    assert got["halted_groups"] == {VOLUMES["actor"]: [actor_kept]}
+    assert got["held"] == [pruned["actor"][0]]
+    assert got["deleted"] == pruned["actor"][1:] and deleted_by_api("actor") == sorted(pruned["actor"][1:])
+    assert left["actor"] == [pruned["actor"][0]]
+    assert got["final"]["kept_missing"] == [actor_kept]
+    assert "stopped deleting in group %s" % VOLUMES["actor"] in done.output
+
+    # 401 and 403: one DELETE, then none; the rest not tried.
+    for case, status in (("unauthorized", 401), ("read_only", 403)):
+        got = result(case)
+        assert got["_status"] == "failed" and got["changed"] is False
+        assert [f["id"] for f in got["failed_deletes"]] == [pruned[case][-1]]  # the oldest goes first
+        assert got["failed_deletes"][0]["status"] == status
+        assert got["not_tried"] == pruned[case][:-1] and got["deleted"] == []
+        assert len([r for r in done.requests("Prune: %s" % case) if r.method == "DELETE"]) == 1
+        assert deleted_by_api(case) == [] and len(left[case]) == PER_VOLUME
+        assert "Stopped sending DELETEs" in got["msg"] and "3 not tried" in got["msg"]
+    assert "snapshot:delete" in result("read_only")["msg"]
+    assert "delete failed: %s" % pruned["read_only"][-1] in done.output  # a warning Ansible prints for a failed task
+
+    # Over max_delete: check mode shows the plan and warns; the real run refuses and deletes nothing.
+    got = result("bound check")
+    assert got["_status"] == "ok" and got["changed"] is True and ids(got["prune"]) == pruned["bound"]
+    assert "a real run would refuse: max_delete: this run would delete 4 snapshots, more than max_delete 1" \
+        in done.output
+    by_id = {s["id"]: s for s in snaps}
+    for sid in pruned["bound"]:
+        assert "-  %s  %s  %s\n" % (sid, by_id[sid]["created_at"], by_id[sid]["name"]) in done.stdout
+    for sid in ids_of["bound"][:2]:
+        assert "   %s  %s  %s  kept: last snapshot\n" % (sid, by_id[sid]["created_at"], by_id[sid]["name"]) \
+            in done.stdout
+    got = result("bound real")
+    assert got["_status"] == "failed" and got["would_delete"] == list(reversed(pruned["bound"]))
+    assert deleted_by_api("bound") == [] and len(left["bound"]) == PER_VOLUME
+
+    # Batches: the three oldest, then the one left.
+    first, second = result("batch 1"), result("batch 2")
+    assert first["_status"] == second["_status"] == "ok"
+    assert first["deleted"] == pruned["batches"][1:] and first["deferred"] == pruned["batches"][:1]
+    assert "1 left for later runs by batch_size" in first["msg"]
+    assert second["deleted"] == pruned["batches"][:1] and second["deferred"] == []
+    assert deleted_by_api("batches") == sorted(pruned["batches"])
+
+    # The reviewed plan, applied after the account changed.
+    got = result("apply")
+    assert got["_status"] == "ok", got.get("msg")
+    newly_pruned = ids_of["reviewed"][1]  # pushed out by the new snapshot: never reviewed, so kept
+    assert got["not_approved"] == [newly_pruned]
+    assert got["approved_kept"] == [ids_of["reviewed"][0]]  # listed, but the plan keeps it: never deleted
+    assert got["approved_absent"] == [reviewed_gone]
+    applied = [sid for sid in pruned["reviewed"] if sid != reviewed_gone]
+    assert got["deleted"] == applied and deleted_by_api("reviewed") == sorted(applied)
+    assert sorted(left["reviewed"]) == sorted([new_id, ids_of["reviewed"][0], newly_pruned])
