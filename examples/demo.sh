@@ -66,9 +66,11 @@ else
         exit 1
     fi
     echo "No DigitalOcean token in the environment: starting a simulated DigitalOcean API"
-    echo "(300 snapshots, seed 7) on 127.0.0.1. Set DIGITALOCEAN_TOKEN to read your own account instead."
+    echo "(300 snapshots, seed 7; a sixth of their Droplets and volumes gone, a quarter of the Droplets GPU Droplets)"
+    echo "on 127.0.0.1. Set DIGITALOCEAN_TOKEN to read your own account instead."
     PYTHONPATH="$repo/.collections" "$python" -m ansible_collections.snapfleet.digitalocean.tests.simulator \
-        --count 300 --seed 7 --token sim-token --port 0 --ready-file "$work/ready" >"$work/simulator.log" 2>&1 &
+        --count 300 --seed 7 --orphan-share 0.16 --gpu-share 0.25 --idle-droplets 2 --idle-volumes 1 \
+        --token sim-token --port 0 --ready-file "$work/ready" >"$work/simulator.log" 2>&1 &
     sim_pid=$!
     for _ in $(seq 1 300); do
         [ -s "$work/ready" ] && break

@@ -25,6 +25,7 @@ from .data import Snapshot, make_snapshots
 from .models import RateLimit
 from .ratelimits import DEFAULT_RATE_LIMITS, RateLimits
 from .server import DEFAULT_RATE_LIMIT, Simulator
+from .sources import make_sources
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -48,6 +49,12 @@ def _parser() -> argparse.ArgumentParser:
                         nargs="+", action="extend", default=[], help="extra known volumes")
     parser.add_argument("--droplet-with-no-snapshots", dest="droplets_extra", metavar="ID",
                         nargs="+", action="extend", default=[], help="extra known Droplets")
+    parser.add_argument("--orphan-share", type=float, default=0.0,
+                        help="share of the snapshots' Droplets and volumes that are gone (their snapshots are orphans)")
+    parser.add_argument("--gpu-share", type=float, default=0.0,
+                        help="share of the Droplets that are GPU Droplets (GET /v2/droplets lists them with type=gpus)")
+    parser.add_argument("--idle-droplets", type=int, default=0, help="Droplets without snapshots in GET /v2/droplets")
+    parser.add_argument("--idle-volumes", type=int, default=0, help="volumes without snapshots in GET /v2/volumes")
     parser.add_argument("--read-only-token", dest="read_only_tokens", metavar="TOKEN", nargs="+",
                         action="extend", default=[], help="tokens without the snapshot:delete scope")
     limits = parser.add_argument_group(
@@ -110,6 +117,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         snapshots = make_snapshots(count=args.count, seed=args.seed, droplet_share=args.droplet_share,
                                    volumes=args.volumes, droplets=args.droplets)
     limits = _limits(args)
+    sources = None
+    if args.orphan_share or args.gpu_share or args.idle_droplets or args.idle_volumes:
+        sources = make_sources(snapshots, seed=args.seed, orphan_share=args.orphan_share, gpu_share=args.gpu_share,
+                               idle_droplets=args.idle_droplets, idle_volumes=args.idle_volumes)
     done = threading.Event()
 
     def _on_signal(_signum: int, _frame: FrameType | None) -> None:
@@ -119,7 +130,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     signal.signal(signal.SIGINT, _on_signal)
     sim = Simulator(snapshots=snapshots, token=args.token, latency=args.latency_ms / 1000.0,
                     volumes=args.volumes_extra, droplets=args.droplets_extra,
-                    read_only_tokens=args.read_only_tokens, host=args.host, port=args.port, **limits)
+                    read_only_tokens=args.read_only_tokens, host=args.host, port=args.port, sources=sources, **limits)
     sim.start()
     try:
         # Ready file first: a caller that saw the printed URL may look for the file at once.
