@@ -5,7 +5,7 @@
 
 """examples/rotate.yml, as pasted, through real ansible-playbook runs against the simulator.
 
-One account: two Droplets and two volumes tagged ``backup``, one of each untagged. Each has ten
+One account: a Droplet and a volume tagged ``backup``, and one of each not. Each has ten
 daily rotation snapshots, the newest two days old, and the tagged ones an old manual snapshot.
 The play runs three times: in check mode with --diff (nothing is sent but reads), for real
 (a snapshot of each tagged resource, waited for and tagged; keep_daily 7 prunes the oldest
@@ -33,14 +33,13 @@ TODAY = datetime.datetime.now(datetime.timezone.utc).date()
 #: keep_weekly 0, so that the plan is keep_daily's alone: the 7 newest days of rotation snapshots.
 EXTRA = {"keep_weekly": 0, "wait_timeout": 60}
 
+# One of each kind is rotated (every loop item is a module run: a few seconds each on a busy machine).
 TAGGED = {
-    "droplet": [Source("310000001", "web-01", "nyc3", ["backup", "env:prod"]),
-                Source("310000002", "db-01", "fra1", ["backup"])],
-    "volume": [Source("a1000000-0000-4000-8000-000000000001", "pgdata", "nyc3", ["backup"]),
-               Source("a1000000-0000-4000-8000-000000000002", "media", "ams3", ["backup", "env:prod"])],
+    "droplet": [Source("310000001", "web-01", "nyc3", ["backup", "env:prod"])],
+    "volume": [Source("a1000000-0000-4000-8000-000000000001", "pgdata", "nyc3", ["backup"])],
 }
 UNTAGGED = {
-    "droplet": [Source("310000003", "scratch", "nyc3", [])],
+    "droplet": [Source("310000003", "scratch", "nyc3", ["env:prod"])],
     "volume": [Source("a1000000-0000-4000-8000-000000000003", "tmp", "nyc3", ["env:dev"])],
 }
 
