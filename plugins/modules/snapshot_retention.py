@@ -437,7 +437,7 @@ def main() -> None:
                   gone=[], failed_deletes=[], unknown=[], not_tried=[], held=[], halted_groups={}, deferred=[],
                   not_approved=[], approved_kept=[], approved_absent=[], final={}, summary={}, savings={}, meta={})
     outcome = None
-    token = params.get("token")  # as given, before check_connection strips it: both forms are redacted
+    token = params.get("token")  # as given; redact() also finds it stripped or escaped
     try:
         # Everything the options can be refused for, before any request.
         check_scope(params)
@@ -475,11 +475,11 @@ def main() -> None:
                 outcome = carry_out(client, retention, selection.ids,
                                     lambda: {str(s.get("id")) for s in fetch(client, query).snapshots})
     except SnapfleetError as exc:
-        exc.redact([token, params.get("token")])
+        exc.redact([token])
         result.update(exc.to_result())
         module.fail_json(msg=exc.message, **result)
     except Exception as exc:  # pylint: disable=broad-except  # the last resort: a message, never a traceback
-        module.fail_json(msg=unexpected("snapfleet.digitalocean.snapshot_retention", exc, [token, params.get("token")]),
+        module.fail_json(msg=unexpected("snapfleet.digitalocean.snapshot_retention", exc, [token]),
                          **result)
     if outcome is not None:
         result.update(outcome.to_result(), changed=outcome.may_have_deleted,

@@ -15,6 +15,19 @@ from conftest import Ansible, PlaybookRun, ids, lookup_error, lookup_value, star
 from ansible_collections.snapfleet.digitalocean.tests.simulator import Simulator
 
 CANARY = "sekrit-LEAK-CANARY-1234567890"
+# Tokens as YAML blocks, vaults and pastes give them: (token, what check_connection says, or None: it works).
+# Those with whitespace only around the canary are the canary once stripped; the others hold two
+# recognisable halves around a character a header cannot carry.
+AWKWARD = [
+    (CANARY + "\n", None),
+    (CANARY + "\r\n", None),
+    ("  \t%s \n" % CANARY, None),
+    ("sekritL1-q7w8e9\nsekritR1-z1x2c3", "a line break (character 16 of 31)"),
+    ("sekritL2-q7w8e9\r\nsekritR2-z1x2c3", "a line break (character 16 of 32)"),
+    ("sekritL3-q7w8e9\tsekritR3-z1x2c3", "a tab (character 16 of 31)"),
+    ("sekritL4-q7w8e9\u00e9sekritR4-z1x2c3", "a non-ASCII character (character 16 of 31)"),
+]
+HALVES = [half for token, refused in AWKWARD if refused for half in (token[:15], token[-15:])]
 
 
 @pytest.fixture(scope="module")
@@ -24,7 +37,8 @@ def leak_run(module_ansible: Ansible, sim: Simulator) -> tuple[PlaybookRun, Simu
     ok = start_simulator(token=CANARY)
     try:
         run = module_ansible.run("leak.yml", sims=[ok, sim], env=module_ansible.env(ok, token=CANARY), verbosity=4,
-                                 extra_vars={"ok_url": ok.url, "other_url": sim.url, "leak_token": CANARY})
+                                 extra_vars={"ok_url": ok.url, "other_url": sim.url, "leak_token": CANARY,
+                                             "awkward_tokens": [token for token, _refused in AWKWARD]})
     finally:
         ok.stop()
     assert run.rc == 0, run.describe()
@@ -60,17 +74,47 @@ def test_the_tasks_did_what_they_should(leak_run: tuple[PlaybookRun, Simulator, 
         assert "VALUE_SPECIFIED_IN_NO_LOG_PARAMETER" in run.stdout
 
 
+def test_awkward_tokens_are_stripped_or_refused_before_any_request(leak_run: tuple[PlaybookRun, Simulator, Path]) -> None:
+    """Guards the awkward-token checks: each task really used or refused each token."""
+    run, ok, _workdir = leak_run
+    first_volume = [s["id"] for s in ok.snapshots if s["resource_type"] == "volume"][:1]
+    volumes = sorted(s["id"] for s in ok.snapshots if s["resource_type"] == "volume")
+    module = run.result("Module, awkward tokens")["results"]
+    lookup = run.result("Lookup, awkward tokens")["results"]
+    retention = run.result("Retention, awkward tokens")["results"]
+    for index, (_token, refused) in enumerate(AWKWARD):
+        if refused is None:
+            assert ids(module[index]["snapshots"]) == first_volume, index
+            assert ids(lookup[index]["ansible_facts"]["snapfleet_result"]) == first_volume, index
+            assert sorted(ids(retention[index]["keep"])) == volumes and retention[index]["prune"] == [], index
+        else:
+            expected = "token: holds %s, which an HTTP header cannot carry" % refused
+            assert module[index]["failed"] and module[index]["msg"].startswith(expected), (index, module[index]["msg"])
+            assert retention[index]["failed"] and retention[index]["msg"].startswith(expected), index
+            assert lookup[index]["failed"] and expected in lookup[index]["msg"], (index, lookup[index]["msg"])
+    # Refused tokens sent nothing; the others were sent stripped (the simulator accepts only the canary).
+    for task in ("Module, awkward tokens", "Lookup, awkward tokens", "Retention, awkward tokens"):
+        sent = run.requests(task)
+        assert sent and all(r.authorized for r in sent), task
+
+
 def test_no_token_in_output(leak_run: tuple[PlaybookRun, Simulator, Path]) -> None:
     run, _ok, _workdir = leak_run
     assert CANARY not in run.stdout
     assert CANARY not in run.stderr
+    for half in HALVES:
+        assert half not in run.stdout, half
+        assert half not in run.stderr, half
 
 
 def test_no_token_in_results(leak_run: tuple[PlaybookRun, Simulator, Path]) -> None:
     """What a JSON or log callback (AWX, ara) would store."""
     run, _ok, _workdir = leak_run
     for task in run.tasks:
-        assert CANARY not in json.dumps(task.hosts), task.name
+        shown = json.dumps(task.hosts, ensure_ascii=False)
+        assert CANARY not in shown, task.name
+        for half in HALVES:
+            assert half not in shown, (task.name, half)
 
 
 def test_no_token_in_cache_files(leak_run: tuple[PlaybookRun, Simulator, Path]) -> None:
