@@ -11,9 +11,10 @@
 #   DO_API_KEY, DO_OAUTH_TOKEN or OAUTH_TOKEN): your real account is read. Read only: the
 #   collection sends nothing but GET requests.
 #
-# Then examples/demo.yml lists snapshots with the module and the lookup, and
+# Then examples/demo.yml lists snapshots with the module and the lookup,
 # examples/report.yml writes an HTML report (examples/output/snapshot_report.html, or
-# DEMO_REPORT=/some/path.html).
+# DEMO_REPORT=/some/path.html), and examples/prune.yml shows a retention plan in check mode
+# with --diff; against the simulator only, it then deletes a small reviewed plan.
 set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -103,6 +104,15 @@ echo "=== 2. examples/report.yml: an HTML report through the lookup"
 # As JSON, so that any path (spaces, quotes) arrives intact.
 "$python" -c 'import json, sys; print(json.dumps({"report_output": sys.argv[1]}))' "$report" >"$work/report-vars.json"
 "$playbook" -i "$work/inventory.ini" "$examples/report.yml" -e "@$work/report-vars.json"
+
+echo "=== 3. examples/prune.yml: a retention plan in check mode with --diff"
+if [ -n "$token_var" ]; then
+    echo "Your real account: check mode only, nothing is deleted."
+    "$playbook" -i "$work/inventory.ini" "$examples/prune.yml" --diff
+else
+    echo "Then, against the simulator only, a real run of a small reviewed plan."
+    "$playbook" -i "$work/inventory.ini" "$examples/prune.yml" --diff -e demo_real_run=true
+fi
 
 echo "=== Done"
 echo "HTML report: $report"

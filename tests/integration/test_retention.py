@@ -336,7 +336,7 @@ def test_every_outcome_matches_the_simulators_record(ansible: Ansible) -> None:
     # Over max_delete: check mode shows the plan and warns; the real run refuses and deletes nothing.
     got = result("bound check")
     assert got["_status"] == "ok" and got["changed"] is True and ids(got["prune"]) == pruned["bound"]
-    assert "a real run would refuse: max_delete: this run would delete 4 snapshots, more than max_delete 1" \
+    assert "a real run would refuse and delete nothing: it would delete 4 snapshots, more than max_delete 1" \
         in done.output
     by_id = {s["id"]: s for s in snaps}
     for sid in pruned["bound"]:

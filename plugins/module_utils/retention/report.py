@@ -45,34 +45,43 @@ def diff_text(plan: Plan, selection: Selection, outcome: t.Optional[Outcome] = N
 
     A kept snapshot's line carries its reasons, the same on both sides. A snapshot this run
     deletes (or found gone) appears only before. A pruned one that stays has the same line on
-    both sides, saying why it stays.
+    both sides, saying why it stays. A group's header counts its snapshots, and differs between
+    the sides only when something in the group goes.
     """
     by_id = {str(s.get("id")): s for s in plan.keep + plan.prune}
     notes = _notes(plan, selection, outcome)
     before, after = [], []
+    going_word = "to delete" if outcome is None else "deleted or gone"
     for name, members in plan.groups.items():
-        header = ("%s %s:\n" % (plan.policy.group_by, name or "(none)") if plan.policy.group_by != "none"
-                  else "all snapshots:\n")
-        before.append(header)
-        after.append(header)
+        title = "%s %s" % (plan.policy.group_by, name or "(none)") if plan.policy.group_by != "none" else "all snapshots"
+        lines_before, lines_after = [], []
         mine = set(members["keep"]) | set(members["prune"])
         for sid in (one for one in plan.order if one in mine):
             if sid in plan.reasons:
                 line = _line(by_id[sid], "kept: %s" % "; ".join(plan.reasons[sid]))
-                before.append(line)
-                after.append(line)
             elif sid in notes:
                 line = _line(by_id[sid], notes[sid])
-                before.append(line)
-                after.append(line)
             else:
-                before.append(_line(by_id[sid]))
+                lines_before.append(_line(by_id[sid]))
+                continue
+            lines_before.append(line)
+            lines_after.append(line)
+        # A group with changes has a different header on each side, so that Ansible's diff always
+        # shows the header above the group's changes, however far down they are.
+        going = len(lines_before) - len(lines_after)
+        if going:
+            before.append("%s: %d snapshots\n" % (title, len(lines_before)))
+            after.append("%s: %d left, %d %s\n" % (title, len(lines_after), going, going_word))
+        else:
+            before.append("%s: %d snapshots, none deleted\n" % (title, len(lines_before)))
+            after.append(before[-1])
+        before.extend(lines_before)
+        after.extend(lines_after)
     kept, pruned = len(plan.keep), len(plan.prune)
     going = len(selection.ids) if outcome is None else len(outcome.deleted) + len(outcome.gone)
     return {
         "before_header": "snapshots in scope: %d" % (kept + pruned),
-        "after_header": "%s: %d kept, %d pruned, %d %s" % (
-            plan.policy.describe(), kept, pruned, going, "to delete" if outcome is None else "deleted or gone"),
+        "after_header": "%s: %d kept, %d pruned, %d %s" % (plan.policy.describe(), kept, pruned, going, going_word),
         "before": "".join(before),
         "after": "".join(after),
     }
@@ -118,6 +127,13 @@ def message(plan: Plan, selection: Selection, outcome: t.Optional[Outcome], chec
     if selection.approved_kept:
         parts.append("%d of approved_ids kept by this plan (not deleted)" % len(selection.approved_kept))
     return "; ".join(parts)
+
+
+def bound_warning(max_delete: int, selection: Selection) -> str:
+    """Check mode's warning for a plan over ``max_delete`` (the diff and ``summary`` show the plan itself)."""
+    return ("a real run would refuse and delete nothing: it would delete %s, more than max_delete %d allows. "
+            "Review the plan, then raise max_delete, delete it in batches with batch_size, or narrow the scope"
+            % (_count(len(selection.ids), "snapshot"), max_delete))
 
 
 def _listed(ids: t.Sequence[str]) -> str:

@@ -138,7 +138,7 @@ def test_check_mode_over_max_delete_shows_the_plan_and_warns(make_sim, monkeypat
     assert result.get("failed") is None and result["changed"] is True
     assert ids(result["prune"]) == prune and result["summary"]["counts"]["to_delete"] == len(prune)
     assert "diff" in result
-    assert [w for w in warned if w.startswith("a real run would refuse: max_delete: this run would delete %d "
+    assert [w for w in warned if w.startswith("a real run would refuse and delete nothing: it would delete %d "
                                               "snapshots, more than max_delete 0 allows." % len(prune))]
     assert deletes(sim) == []
 
@@ -265,8 +265,11 @@ def test_diff_shows_each_group_with_reasons(make_sim):
     for sid in prune:
         assert ("  %s  " % sid) in diff["before"] and ("  %s  " % sid) not in diff["after"]
     resources = sorted({s["resource_id"] for s in SNAPSHOTS})
+    counts = {r: sum(1 for s in SNAPSHOTS if s["resource_id"] == r) for r in resources}
     assert [line for line in diff["before"].splitlines() if line.startswith("resource_id ")] == \
-        ["resource_id %s:" % r for r in resources]
+        ["resource_id %s: %d snapshots" % (r, counts[r]) for r in resources]
+    assert [line for line in diff["after"].splitlines() if line.startswith("resource_id ")] == \
+        ["resource_id %s: 1 left, %d to delete" % (r, counts[r] - 1) for r in resources]
 
 
 def test_no_diff_without_diff_mode(make_sim):
