@@ -18,9 +18,15 @@ from collections.abc import Mapping
 from ansible.errors import AnsibleFilterError
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.module_utils.errors import UnsupportedError
+from ansible.utils.display import Display
 
 from ansible_collections.snapfleet.digitalocean.plugins.module_utils.errors import SnapfleetError, unexpected
-from ansible_collections.snapfleet.digitalocean.plugins.module_utils.retention.policy import apply_policy, parse_policy, retention_argument_spec
+from ansible_collections.snapfleet.digitalocean.plugins.module_utils.retention.policy import (
+    EMPTY_POLICY_WARNING,
+    apply_policy,
+    parse_policy,
+    retention_argument_spec,
+)
 from ansible_collections.snapfleet.digitalocean.plugins.plugin_utils.values import plain
 
 FILTER_NAME = "snapfleet.digitalocean.retention"
@@ -64,6 +70,8 @@ def _retention(snapshots: t.Any, policy: t.Dict[str, t.Any]) -> dict:
         policy_ = parse_policy(checked.validated_parameters)
     except SnapfleetError as exc:
         raise AnsibleFilterError(exc.message) from None
+    if policy_.empty:
+        Display().warning("%s: %s" % (FILTER_NAME, EMPTY_POLICY_WARNING))
     return apply_policy(_snapshots(snapshots), policy_).to_dict()
 
 

@@ -30,7 +30,7 @@ import traceback
 import typing as t
 import warnings
 
-from ..errors import APIError, MissingDependencyError, OptionError, TransportError, redact
+from ..errors import APIError, MissingDependencyError, OptionError, SnapfleetError, TransportError, redact
 from .bodies import ContractError, decode_json, describe_non_json, error_fields
 from .pacing import Pacer, RequestBudget, TimeBudget
 
@@ -43,7 +43,7 @@ try:
     import requests
     import urllib3
     from requests.adapters import HTTPAdapter
-    from urllib3.exceptions import InsecureRequestWarning, MaxRetryError, SSLError
+    from urllib3.exceptions import ConnectTimeoutError, InsecureRequestWarning, MaxRetryError, SSLError
     from urllib3.util.retry import Retry
 except ImportError:  # pragma: no cover - exercised by the sanity import test
     HAS_REQUESTS = False
@@ -107,8 +107,10 @@ def require_requests() -> None:
 # front of the API answers when the origin fails (520-524, as 502/503 are from a load balancer).
 RETRY_STATUSES = frozenset((429, 500, 502, 503, 504, 520, 521, 522, 523, 524))
 # GET reads. DELETE is idempotent here: deleting a snapshot twice leaves it deleted, and a retry that
-# finds it gone answers 404, which the client reports as "gone". So a DELETE whose answer was a 429, a
-# 5xx or lost on the way is safe to send again. Nothing else is ever sent.
+# finds it gone answers 404. So a DELETE whose answer was a 429, a 5xx or lost on the way is safe to send
+# again; the error raised carries ``answers_lost``, the attempts that may have taken effect unanswered, so
+# that the client can tell a 404 after its own lost delete from one for a snapshot already gone. Nothing
+# else is ever sent.
 RETRY_METHODS = frozenset(("GET", "DELETE"))
 
 
@@ -145,6 +147,9 @@ class _Call:
         self.pending = False  # an attempt was started whose answer the pacer has not seen
         self.next_wait = 0.0
         self.refused: t.Optional[str] = None  # why a wanted retry was not made
+        # Attempts that may have reached the API but whose answer was lost (no answer, or a 5xx):
+        # a DELETE retried after one may have taken effect already (see ``answers_lost``).
+        self.answers_lost = 0
 
     def start_attempt(self) -> None:
         """Wait for the pacer's go (drawing on the task's budget), then count one attempt."""
@@ -189,6 +194,9 @@ class _Retry(Retry):  # type: ignore[misc,valid-type]
             call.answered(response)
         if error is not None and _is_tls_failure(error):
             raise MaxRetryError(_pool, url, error)
+        if call is not None and (response is None and not isinstance(error, ConnectTimeoutError)
+                                 or response is not None and response.status >= 500):
+            call.answers_lost += 1  # a connection never made (ConnectTimeoutError, NewConnectionError) sent nothing
         retry = super().increment(method, url, response=response, error=error, _pool=_pool, _stacktrace=_stacktrace)
         if call is None:
             return retry
@@ -427,9 +435,14 @@ class Transport:
                 if call.attempts > self.retries or method not in RETRY_METHODS:
                     break  # one bound of attempts for the call, however its faults mix; a POST is never repeated
                 self.wait(call.budget, min(call.backoff(), call.budget.left()))
+        except SnapfleetError as exc:  # also the pacer's RateLimitError before a retry
+            exc.answers_lost = call.answers_lost  # type: ignore[attr-defined]
+            raise
         finally:
             _CURRENT.call = None
-        raise APIError(last_status, shown, call.attempts, detail=fault, method=method)
+        error = APIError(last_status, shown, call.attempts, detail=fault, method=method)
+        error.answers_lost = call.answers_lost  # type: ignore[attr-defined]
+        raise error
 
     def _send(self, call: _Call, method: str, url: str, params: t.Optional[dict], shown: str,
               body: t.Optional[dict] = None) -> t.Any:
