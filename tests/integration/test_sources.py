@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import datetime
 import typing as t
+from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
+from pathlib import Path
 
 import pytest
 from conftest import Ansible, PlaybookRun, ids, lookup_error, lookup_value
@@ -149,3 +151,63 @@ def test_pruning_orphans(data: Data) -> None:
     assert ids(data.after) == [s["id"] for s in data.before if s["id"] not in set(ids(old))]
     young = [s for s in _orphans(data) if _epoch(s["created_at"]) >= cutoff]
     assert ids(data.run.result("Info orphaned after")["snapshots"]) == ids(young)
+
+
+# ---------------------------------------------------------------------------- the HTML report's three sections
+
+def _usd(value: Fraction) -> str:
+    cents = Decimal(value.numerator) / Decimal(value.denominator)
+    return "${:,.2f}".format(cents.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
+
+
+def _gb(value: Fraction) -> str:
+    return "{:,.2f}".format(Decimal(value.numerator) / Decimal(value.denominator))
+
+
+def test_report_sections(module_ansible: Ansible) -> None:
+    """examples/report.yml: orphans, stale sources, cost per region and per source, from the simulator's data."""
+    from test_report import parse, texts
+
+    snapshots = make_snapshots(count=300, seed=19, droplets=20, volumes=8, start=START)
+    sources = make_sources(snapshots, seed=19, orphan_share=0.25, gpu_share=0.3, idle_droplets=3, idle_volumes=2)
+    output = module_ansible.workdir / "report.html"
+    sim = Simulator(snapshots=snapshots, token="sim-token", sources=sources).start()
+    try:
+        run = module_ansible.run(str(Path(__file__).resolve().parents[2] / "examples" / "report.yml"), sim=sim,
+                                 extra_vars={"report_output": str(output), "report_max_age": "2d"})
+    finally:
+        sim.stop()
+    assert run.rc == 0, run.describe()
+    report = parse(output)
+    orphans = [s for s in snapshots if s["resource_id"].lower() in sources.orphaned]
+    assert report.text_by_id["orphans-count"] == str(len(orphans))
+    assert report.text_by_id["orphans-size"] == _gb(sum(Fraction(str(s["size_gigabytes"])) for s in orphans))
+    assert report.text_by_id["orphans-cost"] == _usd(sum(_cost(s) for s in orphans))
+    assert [row[1] for row in texts(report.tables["orphans"]["tbody"])] == [s["name"] for s in orphans]
+    assert [row[4] for row in texts(report.tables["orphans"]["tbody"])] == [_usd(_cost(s)) for s in orphans]
+    # Stale: no snapshot newer than 2 days (or none); in the order of the sources (Droplets by the two listings).
+    book = [("droplet", d) for d in sorted(sources.droplets, key=lambda d: (d in sources.gpu_ids, int(d)))]
+    book += [("volume", v) for v in sorted(sources.volumes)]
+    mine = {(kind, rid): [s for s in snapshots if s["resource_type"] == kind and s["resource_id"].lower() == rid]
+            for kind, rid in book}
+    cutoff = NOW.timestamp() - 2 * 86400
+    stale = [rid for key, rid in ((key, key[1]) for key in book)
+             if not mine[key] or max(_epoch(s["created_at"]) for s in mine[key]) < cutoff]
+    assert [row[2].lower() for row in texts(report.tables["stale"]["tbody"])] == stale
+    assert report.text_by_id["stale-count"] == str(len(stale))
+    # Cost per region: each source's snapshots under the source's region.
+    regions: dict[str, list[tuple[str, str]]] = {}
+    for kind, rid in book:
+        record = (sources.droplets if kind == "droplet" else sources.volumes)[rid]
+        regions.setdefault(record.region, []).append((kind, rid))
+    expected = []
+    for region in sorted(regions):
+        snaps = [s for key in regions[region] for s in mine[key]]
+        expected.append([region, str(len(regions[region])), str(len(snaps)),
+                         _gb(sum((Fraction(str(s["size_gigabytes"])) for s in snaps), Fraction(0))),
+                         _usd(sum((_cost(s) for s in snaps), Fraction(0)))])
+    assert texts(report.tables["cost-by-region"]["tbody"]) == expected
+    per_source = texts(report.tables["cost-by-source"]["tbody"])
+    assert len(per_source) == sum(1 for key in book if mine[key])
+    costliest = max((key for key in book if mine[key]), key=lambda key: sum(_cost(s) for s in mine[key]))
+    assert per_source[0][2].lower() == costliest[1]
