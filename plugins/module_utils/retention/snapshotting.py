@@ -128,7 +128,7 @@ def take(client: t.Any, request: Request, check_mode: bool, now: t.Optional[date
         existing = _listed(client, request)
         decision = rotation.decide(existing, request.min_age, now)
         if not decision.due:
-            return _not_due(client, request, decision)
+            return _not_due(client, request, decision, check_mode)
         if request.resource_type == "volume":
             rotation.check_room(request.resource_id, len(existing))
         wanted = {"name": request.name, "tags": request.tags, "resource_id": request.resource_id,
@@ -143,9 +143,23 @@ def take(client: t.Any, request: Request, check_mode: bool, now: t.Optional[date
         return _droplet(client, request, decision, before, task)
 
 
-def _not_due(client: t.Any, request: Request, decision: rotation.Decision) -> dict:
-    newest = t.cast(dict, decision.newest)
-    return dict(changed=False, created=False, snapshot=client.get_snapshot(str(newest["id"])), msg=decision.reason)
+def _not_due(client: t.Any, request: Request, decision: rotation.Decision, check_mode: bool = False) -> dict:
+    """The newest snapshot, not due for another; tagged first when it is this task's and lacks its tags.
+
+    That completes a run whose Droplet snapshot was made after its wait ran out (never tagged):
+    the same name and missing tags say it is the one this task asked for.
+    """
+    newest = client.get_snapshot(str(t.cast(dict, decision.newest)["id"]))
+    missing = [tag for tag in request.tags if tag not in (newest.get("tags") or [])]
+    if not missing or newest.get("name") != request.name:
+        return dict(changed=False, created=False, snapshot=newest, msg=decision.reason)
+    words = "%s; it is named %r but lacks the tags %s" % (decision.reason, request.name, ", ".join(missing))
+    if check_mode:
+        return dict(changed=True, created=False, snapshot=newest, msg="%s: would tag it" % words)
+    kind = "image" if request.resource_type == "droplet" else "volume_snapshot"
+    creation.tag_resources(client, missing, [(str(newest["id"]), kind)])
+    return dict(changed=True, created=False, snapshot=client.get_snapshot(str(newest["id"])),
+                msg="%s: tagged it" % words)
 
 
 def _volume(client: t.Any, request: Request, decision: rotation.Decision, before: t.Set[str], task: t.Any) -> dict:

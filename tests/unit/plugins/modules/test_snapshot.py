@@ -266,6 +266,23 @@ def test_a_wait_that_runs_out_names_the_action_and_a_rerun_finds_its_snapshot(si
     assert posts(sim) == []
 
 
+def test_a_rerun_tags_the_snapshot_a_run_made_after_its_wait_ran_out(sim):
+    droplet = first(sim.snapshots, "droplet")
+    sim.creations.action_seconds = 1.0
+    assert _run(sim, resource_id=droplet, wait_timeout=0.2, min_age="1d", tags=["backup"])["failed"] is True
+    time.sleep(1.1)
+    would = _run(sim, resource_id=droplet, min_age="1d", tags=["backup"], _ansible_check_mode=True)
+    assert would["changed"] is True and would["msg"].endswith("would tag it")
+    sim.reset_log()
+    again = _run(sim, resource_id=droplet, min_age="1d", tags=["backup"])
+    assert again["changed"] is True and again["created"] is False
+    assert again["snapshot"]["tags"] == ["backup"] and again["msg"].endswith("tagged it")
+    assert [p for p in posts(sim) if "/actions" in p] == []
+    listed = [s for s in of(sim, droplet) if s["name"] == "nightly"]
+    assert len(listed) == 1 and listed[0]["tags"] == ["backup"]
+    assert _run(sim, resource_id=droplet, min_age="1d", tags=["backup"])["changed"] is False
+
+
 # -- tokens and options --------------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("token, kind, tags, scope", [
