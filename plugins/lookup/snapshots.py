@@ -167,6 +167,7 @@ from ansible_collections.snapfleet.digitalocean.plugins.module_utils.api.client 
 from ansible_collections.snapfleet.digitalocean.plugins.module_utils.errors import OptionError, SnapfleetError, unexpected
 from ansible_collections.snapfleet.digitalocean.plugins.module_utils.questions import options as o
 from ansible_collections.snapfleet.digitalocean.plugins.module_utils.questions import query as q
+from ansible_collections.snapfleet.digitalocean.plugins.module_utils.questions import routes
 from ansible_collections.snapfleet.digitalocean.plugins.plugin_utils.lookup_cache import (
     ListingCache,
     cache_key,
@@ -242,7 +243,7 @@ class LookupModule(LookupBase):
             if ids and (params["snapshot_id"] or params["volume_id"] or params["page"]):
                 raise OptionError("_terms", "snapshot ids given as terms cannot be combined with "
                                   "snapshot_id, volume_id or page")
-            query = q.plan(params, snapshot_ids=ids)
+            query = q.build_query(params, snapshot_ids=ids)
             if o.insecure(params):
                 display.warning(o.INSECURE_WARNING % params["api_url"])
             listing = self._listing(query, params)
@@ -297,8 +298,8 @@ class LookupModule(LookupBase):
 
         def fetch():
             arguments = o.client_arguments(params)
-            client = shared_client(arguments, lambda: o.make_client(params))
-            return q.fetch(client, query)
+            client = shared_client(arguments, lambda: routes.make_client(params))
+            return routes.fetch(client, query)
 
         if params["cache"]:
             cache = ListingCache(params["cache_plugin"], params["cache_connection"], params["cache_timeout"],

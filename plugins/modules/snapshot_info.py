@@ -167,11 +167,11 @@ from ansible_collections.snapfleet.digitalocean.plugins.module_utils.questions.o
     INSECURE_WARNING,
     check_connection,
     insecure,
-    make_client,
     module_argument_spec,
     spec_rules,
 )
-from ansible_collections.snapfleet.digitalocean.plugins.module_utils.questions.query import fetch, plan
+from ansible_collections.snapfleet.digitalocean.plugins.module_utils.questions.query import build_query
+from ansible_collections.snapfleet.digitalocean.plugins.module_utils.questions.routes import fetch, make_client
 
 
 def main() -> None:
@@ -182,19 +182,19 @@ def main() -> None:
     )
     if not HAS_REQUESTS:
         module.fail_json(msg=missing_required_lib("requests"), exception=REQUESTS_IMPORT_ERROR)
-    token = module.params.get("token")  # as given; redact() also finds it stripped or escaped
+    token = module.params.get("token")  # as given, before check_connection strips it: both forms are redacted
     try:
         check_connection(module.params)
-        query = plan(module.params)
+        query = build_query(module.params)
         if insecure(module.params):
             module.warn(INSECURE_WARNING % module.params["api_url"])
         with make_client(module.params) as client:
             listing = fetch(client, query)
     except SnapfleetError as exc:
-        exc.redact([token])
+        exc.redact([token, module.params.get("token")])
         module.fail_json(msg=exc.message, **exc.to_result())
     except Exception as exc:  # pylint: disable=broad-except  # the last resort: a message, never a traceback
-        module.fail_json(msg=unexpected("snapfleet.digitalocean.snapshot_info", exc, [token]))
+        module.fail_json(msg=unexpected("snapfleet.digitalocean.snapshot_info", exc, [token, module.params.get("token")]))
     module.exit_json(
         changed=False,
         snapshots=query.finish(listing),

@@ -23,11 +23,11 @@ import threading
 import time
 import typing as t
 from concurrent.futures import ThreadPoolExecutor
-from urllib.parse import quote
 
-from ..errors import APIError, OptionError, SnapfleetError, redact
+from ..errors import APIError, SnapfleetError, redact
 from ..http.pacing import TimeBudget
 from ..http.transport import HAS_REQUESTS, REQUESTS_IMPORT_ERROR, Transport, require_requests, shown_path
+from . import defaults, paths
 from .contract import Listing, normalize_snapshot, parse_list_body, parse_snapshot_body
 from .paging import Page, read_listing
 
@@ -40,22 +40,6 @@ COLLECTION_NAME = "snapfleet.digitalocean"
 COLLECTION_VERSION = "1.0.0"
 USER_AGENT = "%s/%s (+https://github.com/snapfleet/snapfleet.digitalocean)" % (COLLECTION_NAME, COLLECTION_VERSION)
 
-DEFAULT_API_URL = "https://api.digitalocean.com"
-DEFAULT_TIMEOUT = 30.0
-DEFAULT_PER_PAGE = 200
-MAX_PER_PAGE = 200
-# 50 pages at once: 10,000 snapshots (50 pages of 200) take page 1 then one wave of 49, two round
-# trips (benchmarks/results.md measures 8 to 64 at 250 ms: 25 needs three, and misses the target of
-# three round trips once its own work is counted). Concurrency never adds requests, only starts them
-# sooner, and the pacer keeps every listing within the burst limit (250 a minute) whatever it says;
-# 50 in flight is a fifth of that minute, where 64 would let one task hold a quarter of it at once.
-DEFAULT_CONCURRENCY = 50
-DEFAULT_RETRIES = 5
-DEFAULT_RETRY_MAX_WAIT = 60.0
-DEFAULT_TOTAL_MAX_WAIT = 600.0
-# The API's documented burst limit: 250 requests a minute per token, reported by no header.
-DEFAULT_RATE_LIMIT_PER_MINUTE = 250
-DEFAULT_BURST_WINDOW = 60.0
 
 _DELETE_SCOPE = ("deleting a snapshot needs a token with the snapshot:delete scope; this token lacks it "
                  "(a read-only token can list but not delete)")
@@ -80,19 +64,19 @@ class Client:
     def __init__(
         self,
         token: str,
-        api_url: str = DEFAULT_API_URL,
-        timeout: float = DEFAULT_TIMEOUT,
+        api_url: str = defaults.API_URL,
+        timeout: float = defaults.TIMEOUT,
         validate_certs: bool = True,
         ca_path: t.Optional[str] = None,
-        concurrency: int = DEFAULT_CONCURRENCY,
-        retries: int = DEFAULT_RETRIES,
-        retry_max_wait: float = DEFAULT_RETRY_MAX_WAIT,
-        total_max_wait: float = DEFAULT_TOTAL_MAX_WAIT,
-        rate_limit_per_minute: int = DEFAULT_RATE_LIMIT_PER_MINUTE,
+        concurrency: int = defaults.CONCURRENCY,
+        retries: int = defaults.RETRIES,
+        retry_max_wait: float = defaults.RETRY_MAX_WAIT,
+        total_max_wait: float = defaults.TOTAL_MAX_WAIT,
+        rate_limit_per_minute: int = defaults.RATE_LIMIT_PER_MINUTE,
         retry_backoff: float = 0.5,
         clock: t.Callable[[], float] = time.monotonic,
         sleeper: t.Callable[[float], None] = time.sleep,
-        burst_window: float = DEFAULT_BURST_WINDOW,
+        burst_window: float = defaults.BURST_WINDOW,
     ) -> None:
         self._token = token
         self.concurrency = max(1, int(concurrency))
@@ -112,11 +96,6 @@ class Client:
     def insecure(self) -> bool:
         """Certificates are not verified (``validate_certs: false`` on https): the plugin edge warns once."""
         return self.transport.insecure
-
-    @property
-    def session(self) -> t.Any:
-        """The ``requests`` session (its ``verify`` is not used: see transport.py)."""
-        return self.transport.session
 
     def close(self) -> None:
         """Close the connections."""
@@ -148,7 +127,7 @@ class Client:
 
     # -- reading ----------------------------------------------------------------------------------
 
-    def list(self, path: str, params: t.Optional[dict] = None, per_page: int = DEFAULT_PER_PAGE,
+    def list(self, path: str, params: t.Optional[dict] = None, per_page: int = defaults.PER_PAGE,
              page: t.Optional[int] = None, consistency: str = "standard",
              first_page: t.Optional[Page] = None,
              parse: t.Optional[t.Callable[[t.Any], t.Tuple[t.List[dict], int, dict]]] = None) -> Listing:
@@ -201,7 +180,7 @@ class Client:
             return self._each(lambda one: self._get_snapshot(one, task), ids)
 
     def _get_snapshot(self, snapshot_id: str, task: TimeBudget) -> dict:
-        path = _snapshot_path(snapshot_id)
+        path = paths.snapshot(snapshot_id)
         body, attempts, _headers = self.transport.get_json("GET", path, None, task)
         try:
             return parse_snapshot_body(body)
@@ -235,7 +214,7 @@ class Client:
             return self._each(one, ids)
 
     def _delete(self, snapshot_id: str, task: TimeBudget) -> str:
-        path = _snapshot_path(snapshot_id)
+        path = paths.snapshot(snapshot_id)
         try:
             self.transport.get_json("DELETE", path, None, task)
         except APIError as exc:
@@ -259,13 +238,6 @@ class Client:
         with ThreadPoolExecutor(max_workers=min(self.concurrency, len(ids)), thread_name_prefix="snapfleet-id") as pool:
             # map() keeps the order of ids and re-raises the first failure in that order.
             return list(pool.map(work, ids))
-
-
-def _snapshot_path(snapshot_id: t.Any) -> str:
-    text = str(snapshot_id).strip()
-    if not text:
-        raise OptionError("snapshot_id", "snapshot_id: must not be empty")
-    return "/v2/snapshots/%s" % quote(text, safe="")
 
 
 class _CollectorPauses:

@@ -36,6 +36,7 @@ import fnmatch
 import re
 import typing as t
 
+from ..api import paths
 from ..errors import OptionError
 from .ages import HELP as AGE_HELP
 from .ages import parse_age
@@ -54,7 +55,6 @@ _DATE_TIME = re.compile(
     r"^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?(?:([Zz])|([+-])(\d{2}):(\d{2}))?$", re.ASCII)
 _EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.timezone.utc)
 _EARLIEST = datetime.datetime.min.replace(tzinfo=datetime.timezone.utc)
-_UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 _GRAMMAR = ("an RFC 3339 date or date-time (2024-05-01, 2024-05-01T12:00:00Z, 2024-05-01T12:00:00.5+02:00) "
             "or an age (%s)" % AGE_HELP)
 
@@ -140,7 +140,7 @@ class Filters:
         resource_id = params.get("resource_id")
         if resource_id is not None:
             resource_id = str(resource_id).strip()
-            if _UUID.match(resource_id):
+            if paths.is_volume_id(resource_id):
                 resource_id = resource_id.lower()
         return cls(
             regions=_strings(params.get("region")),
@@ -214,7 +214,7 @@ class Filters:
 
     def without_tags(self) -> "Filters":
         """A copy without the ``tags`` filter (sorting, limit and fields kept): what can be checked on a
-        snapshot listed without its tags (the Droplet endpoint's model); see plans.py."""
+        snapshot listed without its tags (the Droplet endpoint's model); see routes.py."""
         clone = copy.copy(self)
         clone.tags = ()
         return clone
@@ -241,10 +241,6 @@ class Filters:
         if not self.fields:
             return snapshots
         return [{f: s.get(f) for f in self.fields} for s in snapshots]
-
-    def apply(self, snapshots: t.Iterable[dict]) -> t.List[dict]:
-        """``select`` then ``project`` (the plugins go through ``Query.finish``, which adds grouping)."""
-        return self.project(self.select(snapshots))
 
 
 def _instant(params: t.Mapping[str, t.Any], option: str) -> t.Optional[datetime.datetime]:

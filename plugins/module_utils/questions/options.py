@@ -9,8 +9,9 @@
 lookup to ArgumentSpecValidator, with the same ``spec_rules()``, so both
 refuse bad input with the same words. The spec owns every rule it can express
 (types, choices, mutually exclusive options); ``check_connection()`` checks
-what it cannot about the connection, ``query.plan()`` about the query, and
-``Filters.from_params()`` about the filters.
+what it cannot about the connection, ``query.build_query()`` about the query, and
+``Filters.from_params()`` about the filters. Every default is here (the values in
+``api/defaults.py``); importing this module imports no HTTP library.
 """
 
 from __future__ import annotations
@@ -19,7 +20,8 @@ import ipaddress
 import typing as t
 from urllib.parse import urlsplit
 
-from ..api import client as api
+from ..api import defaults
+from ..api.paging import CONSISTENCIES, STANDARD
 from ..errors import OptionError
 from .coverage import DEFAULT_PRICE_PER_GIB_MONTH
 from .filters import GROUP_KEYS, SNAPSHOT_FIELDS, SORT_KEYS, SORT_ORDERS
@@ -48,7 +50,6 @@ CONNECTION_ENV = {
 }
 API_URL_ENV = CONNECTION_ENV["api_url"]
 
-CONSISTENCY = ("standard", "strict")
 # The longest timeout or wait an option may set: far beyond any use, and well within what a socket
 # timeout and time.sleep() accept (1e300 seconds overflows both).
 MAX_SECONDS = 365 * 86400
@@ -66,15 +67,15 @@ def connection_argument_spec() -> dict:
     """The connection options, shared by every plugin. A fresh dict on each call."""
     return dict(
         token=dict(type="str", no_log=True, aliases=["api_token", "oauth_token"]),
-        api_url=dict(type="str", default=api.DEFAULT_API_URL),
-        timeout=dict(type="float", default=api.DEFAULT_TIMEOUT),
+        api_url=dict(type="str", default=defaults.API_URL),
+        timeout=dict(type="float", default=defaults.TIMEOUT),
         validate_certs=dict(type="bool", default=True),
         ca_path=dict(type="path"),
-        concurrency=dict(type="int", default=api.DEFAULT_CONCURRENCY),
-        rate_limit_per_minute=dict(type="int", default=api.DEFAULT_RATE_LIMIT_PER_MINUTE),
-        retries=dict(type="int", default=api.DEFAULT_RETRIES),
-        retry_max_wait=dict(type="float", default=api.DEFAULT_RETRY_MAX_WAIT),
-        total_max_wait=dict(type="float", default=api.DEFAULT_TOTAL_MAX_WAIT),
+        concurrency=dict(type="int", default=defaults.CONCURRENCY),
+        rate_limit_per_minute=dict(type="int", default=defaults.RATE_LIMIT_PER_MINUTE),
+        retries=dict(type="int", default=defaults.RETRIES),
+        retry_max_wait=dict(type="float", default=defaults.RETRY_MAX_WAIT),
+        total_max_wait=dict(type="float", default=defaults.TOTAL_MAX_WAIT),
     )
 
 
@@ -85,8 +86,8 @@ def query_argument_spec() -> dict:
         volume_id=dict(type="str"),
         snapshot_id=dict(type="str"),
         page=dict(type="int"),
-        per_page=dict(type="int", default=api.DEFAULT_PER_PAGE),
-        consistency=dict(type="str", choices=list(CONSISTENCY), default="standard"),
+        per_page=dict(type="int", default=defaults.PER_PAGE),
+        consistency=dict(type="str", choices=list(CONSISTENCIES), default=STANDARD),
         region=dict(type="list", elements="str"),
         name=dict(type="list", elements="str"),
         name_regex=dict(type="str"),
@@ -162,7 +163,10 @@ def module_argument_spec() -> dict:
 
 def check_connection(params: dict) -> None:
     """Refuse connection options that cannot work, before any request (what the spec cannot say)."""
-    token = _stripped(params.get("token"))
+    token = params.get("token")
+    if isinstance(token, str):
+        # A YAML "|" block, a vaulted value or a pasted credential often ends in a line break.
+        params["token"] = token = token.strip()
     if token:
         _check_token(token)
     if not token:
@@ -202,11 +206,6 @@ def insecure(params: t.Mapping[str, t.Any]) -> bool:
     return not params.get("validate_certs", True) and str(params.get("api_url") or "").lower().startswith("https:")
 
 
-def make_client(params: dict) -> api.Client:
-    """Build the client from checked connection options. Sends nothing."""
-    return api.Client(**client_arguments(params))
-
-
 def client_arguments(params: dict) -> dict:
     """The Client's keyword arguments for checked options (also what a connection is keyed by)."""
     defaults = connection_argument_spec()
@@ -215,17 +214,7 @@ def client_arguments(params: dict) -> dict:
         if given[name] is None and "default" in option:
             given[name] = option["default"]
     given["ca_path"] = given["ca_path"] or None
-    given["token"] = _stripped(given["token"])
     return given
-
-
-def _stripped(token: t.Any) -> t.Any:
-    """The token without surrounding whitespace: a YAML "|" block, a vault or a paste often ends in a line break.
-
-    Never written back to the options: Ansible masks the value as given (``no_log``) wherever it
-    shows the options, and would not know the stripped one.
-    """
-    return token.strip() if isinstance(token, str) else token
 
 
 def _check_token(token: str) -> None:

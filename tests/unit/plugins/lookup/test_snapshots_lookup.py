@@ -29,6 +29,7 @@ from ansible.parsing.dataloader import DataLoader
 from ansible.plugins.loader import lookup_loader
 
 from ansible_collections.snapfleet.digitalocean.plugins.module_utils.questions import options as q
+from ansible_collections.snapfleet.digitalocean.plugins.module_utils.questions import routes
 from ansible_collections.snapfleet.digitalocean.plugins.modules import snapshot_info
 from ansible_collections.snapfleet.digitalocean.plugins.plugin_utils import lookup_cache
 from ansible_collections.snapfleet.digitalocean.tests.simulator import make_snapshots
@@ -256,13 +257,13 @@ def test_different_filters_share_one_listing_but_different_queries_do_not(sim):
 
 def test_clients_are_reused_across_renderings_and_kept_per_configuration(sim, monkeypatch):
     built: t.List[dict] = []
-    real = q.make_client
+    real = routes.make_client
 
     def counting(params: dict) -> t.Any:
         built.append(params)
         return real(params)
 
-    monkeypatch.setattr(q, "make_client", counting)
+    monkeypatch.setattr(routes, "make_client", counting)
     for _index in range(3):
         _lookup(token=TOKEN, api_url=sim.url, limit=1)
     assert len(built) == 1 and len(sim.requests) == 3  # one client (its connections), three readings

@@ -3,18 +3,22 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
-"""options.py: the one argument spec, its rules, the environment variables, check_connection() and make_client()."""
+"""options.py: the one argument spec, its rules, the environment variables, check_connection(); routes.make_client()."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import typing as t
 
 import pytest
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
-from ansible_collections.snapfleet.digitalocean.plugins.module_utils.api import client as api
+from ansible_collections.snapfleet.digitalocean.plugins.module_utils.api import defaults
 from ansible_collections.snapfleet.digitalocean.plugins.module_utils.errors import OptionError
 from ansible_collections.snapfleet.digitalocean.plugins.module_utils.questions import options as o
+from ansible_collections.snapfleet.digitalocean.plugins.module_utils.questions import routes
 from ansible_collections.snapfleet.digitalocean.tests.unit.plugins import helpers
 from ansible_collections.snapfleet.digitalocean.tests.unit.plugins.helpers import TOKEN
 
@@ -142,7 +146,7 @@ def test_explicit_token_and_aliases_beat_the_environment(clean_env):
 
 
 def test_api_url_falls_back_to_its_variable(clean_env):
-    assert _module_params()["api_url"] == api.DEFAULT_API_URL
+    assert _module_params()["api_url"] == defaults.API_URL
     clean_env.setenv(o.API_URL_ENV, "http://127.0.0.1:9999")
     assert _module_params()["api_url"] == "http://127.0.0.1:9999"
     assert _module_params({"api_url": "https://x.example"})["api_url"] == "https://x.example"
@@ -178,34 +182,44 @@ def test_make_client_hands_every_connection_option_to_the_client(monkeypatch):
         def __init__(self, **kwargs: t.Any) -> None:
             seen.append(kwargs)
 
-    monkeypatch.setattr(api, "Client", Recording)
-    o.make_client(_params(api_url="https://x.example/", timeout=2.5, validate_certs=False, ca_path="/etc/ca.pem",
-                          concurrency=3, rate_limit_per_minute=100, retries=1, retry_max_wait=4.0,
-                          total_max_wait=30.0))
+    monkeypatch.setattr(routes, "Client", Recording)
+    routes.make_client(_params(api_url="https://x.example/", timeout=2.5, validate_certs=False, ca_path="/etc/ca.pem",
+                               concurrency=3, rate_limit_per_minute=100, retries=1, retry_max_wait=4.0,
+                               total_max_wait=30.0))
     assert seen == [dict(token=TOKEN, api_url="https://x.example/", timeout=2.5, validate_certs=False,
                          ca_path="/etc/ca.pem", concurrency=3, rate_limit_per_minute=100, retries=1,
                          retry_max_wait=4.0, total_max_wait=30.0)]
     seen.clear()
-    o.make_client(_params())
-    assert seen == [dict(token=TOKEN, api_url=api.DEFAULT_API_URL, timeout=api.DEFAULT_TIMEOUT, validate_certs=True,
-                         ca_path=None, concurrency=50, rate_limit_per_minute=250, retries=api.DEFAULT_RETRIES,
-                         retry_max_wait=api.DEFAULT_RETRY_MAX_WAIT, total_max_wait=600.0)]
+    routes.make_client(_params())
+    assert seen == [dict(token=TOKEN, api_url="https://api.digitalocean.com", timeout=30.0, validate_certs=True,
+                         ca_path=None, concurrency=50, rate_limit_per_minute=250, retries=5,
+                         retry_max_wait=60.0, total_max_wait=600.0)]
 
 
 def test_the_client_accepts_what_make_client_gives(tmp_path):
     ca_file = tmp_path / "ca.pem"
     ca_file.write_text("a CA bundle\n", encoding="ascii")
-    with o.make_client(_params(api_url="http://127.0.0.1:1", ca_path=str(ca_file), rate_limit_per_minute=7,
-                               total_max_wait=1.5)) as client:
+    with routes.make_client(_params(api_url="http://127.0.0.1:1", ca_path=str(ca_file), rate_limit_per_minute=7,
+                                    total_max_wait=1.5)) as client:
         assert client.insecure is False
 
 
 def test_defaults_are_the_clients():
     spec = o.argument_spec()
-    assert spec["concurrency"]["default"] == api.DEFAULT_CONCURRENCY == 50
-    assert spec["rate_limit_per_minute"]["default"] == api.DEFAULT_RATE_LIMIT_PER_MINUTE == 250
-    assert spec["total_max_wait"]["default"] == api.DEFAULT_TOTAL_MAX_WAIT == 600.0
+    assert spec["concurrency"]["default"] == defaults.CONCURRENCY == 50
+    assert spec["rate_limit_per_minute"]["default"] == defaults.RATE_LIMIT_PER_MINUTE == 250
+    assert spec["total_max_wait"]["default"] == defaults.TOTAL_MAX_WAIT == 600.0
+    assert spec["per_page"]["default"] == defaults.PER_PAGE == 200
     assert "default" not in spec["ca_path"]
+
+
+def test_importing_the_options_imports_no_http_library():
+    code = ("import sys\n"
+            "import ansible_collections.snapfleet.digitalocean.plugins.module_utils.questions.options\n"
+            "print(sorted(m for m in ('requests', 'urllib3') if m in sys.modules))\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                          env=dict(os.environ))
+    assert done.stdout.strip() == "[]", done.stderr
 
 
 @pytest.mark.parametrize(
@@ -236,9 +250,7 @@ def test_a_year_is_accepted():
 def test_a_token_is_stripped_of_surrounding_whitespace(padded):
     params = _params(token=padded)
     o.check_connection(params)
-    assert o.client_arguments(params)["token"] == TOKEN
-    # The options keep the value as given: Ansible masks that one (no_log) wherever it shows them.
-    assert params["token"] == padded
+    assert params["token"] == TOKEN
 
 
 @pytest.mark.parametrize("token, what", [

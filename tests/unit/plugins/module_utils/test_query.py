@@ -16,6 +16,7 @@ from ansible_collections.snapfleet.digitalocean.plugins.module_utils.api import 
 from ansible_collections.snapfleet.digitalocean.plugins.module_utils.errors import APIError, OptionError
 from ansible_collections.snapfleet.digitalocean.plugins.module_utils.questions import options as o
 from ansible_collections.snapfleet.digitalocean.plugins.module_utils.questions import query as q
+from ansible_collections.snapfleet.digitalocean.plugins.module_utils.questions import routes
 from ansible_collections.snapfleet.digitalocean.tests.simulator import Fault, make_snapshots
 from ansible_collections.snapfleet.digitalocean.tests.unit.plugins.helpers import TOKEN
 from ansible_collections.snapfleet.digitalocean.tests.unit.plugins.helpers import refused as _refused
@@ -63,11 +64,11 @@ SNAPSHOTS = make_snapshots(count=60, seed=31, volumes=3, droplets=3)
         ({"limit": 0}, "limit", "limit: must be 1 or more, got 0"),
     ],
 )
-def test_plan_refuses_bad_input_naming_the_option(given, option, message):
+def test_build_query_refuses_bad_input_naming_the_option(given, option, message):
     if option is None:
-        q.plan(_params(**given))  # accepted: by id, resource_id filters
+        q.build_query(_params(**given))  # accepted: by id, resource_id filters
         return
-    error = _refused(q.plan, **given)
+    error = _refused(q.build_query, **given)
     assert error.option == option
     assert option in str(error)
     if message is not None:
@@ -75,7 +76,7 @@ def test_plan_refuses_bad_input_naming_the_option(given, option, message):
 
 
 def test_name_regex_error_says_why():
-    error = _refused(q.plan, name_regex="db-(")
+    error = _refused(q.build_query, name_regex="db-(")
     assert str(error).startswith("name_regex: 'db-(' is not a valid Python regular expression: missing ), ")
 
 
@@ -119,47 +120,47 @@ def test_the_spec_owns_what_it_can_express(given, message):
         ({"volume_id": VOLUME, "resource_id": VOLUME.upper()}, "/v2/volumes/%s/snapshots" % VOLUME, {}, None, VOLUME),
     ],
 )
-def test_plan_chooses_the_endpoint(given, path, params, fallback, resource_id):
-    query = q.plan(_params(**given))
+def test_build_query_chooses_the_endpoint(given, path, params, fallback, resource_id):
+    query = q.build_query(_params(**given))
     assert (query.path, query.params, query.fallback_path, query.filters.resource_id) == (
         path, params, fallback, resource_id)
 
 
-def test_plan_keeps_page_and_per_page():
-    query = q.plan(_params(page=3, per_page=50, resource_id="web"))
+def test_build_query_keeps_page_and_per_page():
+    query = q.build_query(_params(page=3, per_page=50, resource_id="web"))
     assert (query.page, query.per_page, query.snapshot_ids, query.path) == (3, 50, [], "/v2/snapshots")
     assert query.key() == {"path": "/v2/snapshots", "params": {}, "per_page": 50, "page": 3,
-                           "snapshot_ids": [], "fallback_path": None, "consistency": "standard"}
+                           "snapshot_ids": [], "fallback_path": None, "consistency": "standard", "orphaned": None}
 
 
-def test_plan_strips_snapshot_ids_and_keeps_their_order():
-    query = q.plan(_params(snapshot_id=" 6372321 ", resource_id="12"))
-    assert (query.snapshot_ids, query.snapshot_id, query.page, query.path) == (["6372321"], "6372321", None,
+def test_build_query_strips_snapshot_ids_and_keeps_their_order():
+    query = q.build_query(_params(snapshot_id=" 6372321 ", resource_id="12"))
+    assert (query.snapshot_ids, query.page, query.path) == (["6372321"], None,
                                                                                "/v2/snapshots")
-    assert q.plan(_params(), snapshot_ids=[" 3", 1, "2 "]).snapshot_ids == ["3", "1", "2"]
+    assert q.build_query(_params(), snapshot_ids=[" 3", 1, "2 "]).snapshot_ids == ["3", "1", "2"]
     with pytest.raises(OptionError) as caught:
-        q.plan(_params(), snapshot_ids=["1", "  "])
+        q.build_query(_params(), snapshot_ids=["1", "  "])
     assert (caught.value.option, str(caught.value)) == ("_terms", "a snapshot id given as a term must not be empty")
 
 
 def test_resource_type_filters_snapshots_fetched_by_id():
     droplet = next(s for s in SNAPSHOTS if s["resource_type"] == "droplet")
     volume = next(s for s in SNAPSHOTS if s["resource_type"] == "volume")
-    query = q.plan(_params(resource_type="volume"), snapshot_ids=[droplet["id"], volume["id"]])
+    query = q.build_query(_params(resource_type="volume"), snapshot_ids=[droplet["id"], volume["id"]])
     assert query.params == {}  # nothing to send: ids choose the requests
     listing = api.Listing([droplet, volume], 2, {})
     assert [s["id"] for s in query.finish(listing)] == [volume["id"]]
     # Without ids the API is asked for that type only, and the filter is not needed.
-    assert q.plan(_params(resource_type="volume")).filters.resource_type is None
+    assert q.build_query(_params(resource_type="volume")).filters.resource_type is None
 
 
 def test_consistency_is_part_of_the_query():
-    assert q.plan(_params(consistency="strict")).key()["consistency"] == "strict"
-    assert q.plan(_params()).consistency == "standard"
+    assert q.build_query(_params(consistency="strict")).key()["consistency"] == "strict"
+    assert q.build_query(_params()).consistency == "standard"
 
 
-def test_plan_builds_the_filters():
-    query = q.plan(_params(region="fra1", name=["db-*", "web-*"], tags=["env:prod"], name_regex="^db",
+def test_build_query_builds_the_filters():
+    query = q.build_query(_params(region="fra1", name=["db-*", "web-*"], tags=["env:prod"], name_regex="^db",
                            sort_by="name", sort_order="desc", limit=3, fields=["id", "name"],
                            created_after="2024-01-01", created_before="2024-02-01T00:00:00Z"))
     f = query.filters
@@ -180,7 +181,7 @@ def test_fetch_by_snapshot_id(make_sim):
     sim = make_sim(snapshots=SNAPSHOTS)
     wanted = SNAPSHOTS[5]
     with _client(sim) as client:
-        listing = q.fetch(client, q.plan(_params(snapshot_id=wanted["id"])))
+        listing = routes.fetch(client, q.build_query(_params(snapshot_id=wanted["id"])))
     assert [s["id"] for s in listing.snapshots] == [wanted["id"]] and listing.total == 1
     assert [r.path for r in sim.requests] == ["/v2/snapshots/" + wanted["id"]]
 
@@ -188,9 +189,9 @@ def test_fetch_by_snapshot_id(make_sim):
 def test_fetch_for_a_droplet_reads_only_droplet_snapshots(make_sim):
     sim = make_sim(snapshots=SNAPSHOTS)
     droplet = next(s["resource_id"] for s in SNAPSHOTS if s["resource_type"] == "droplet")
-    query = q.plan(_params(resource_id=droplet))
+    query = q.build_query(_params(resource_id=droplet))
     with _client(sim) as client:
-        result = query.finish(q.fetch(client, query))
+        result = query.finish(routes.fetch(client, query))
     assert [s["id"] for s in result] == [s["id"] for s in SNAPSHOTS if s["resource_id"] == droplet]
     # The Droplet's own listing first; completing its snapshots' tags would cost more GETs than the
     # rest of this one-page account listing (page 1, the probe, is all of it): plans.py's rule.
@@ -203,9 +204,9 @@ def test_fetch_falls_back_when_the_volume_is_gone(make_sim):
     volume = next(s["resource_id"] for s in SNAPSHOTS if s["resource_type"] == "volume")
     # The volume was deleted; its snapshots live on in the account's list.
     sim.add_fault(Fault("status", path="/v2/volumes/*", status=404, times=None))
-    query = q.plan(_params(resource_id=volume.upper()))
+    query = q.build_query(_params(resource_id=volume.upper()))
     with _client(sim) as client:
-        listing = q.fetch(client, query)
+        listing = routes.fetch(client, query)
         result = query.finish(listing)
     assert [s["id"] for s in result] == [s["id"] for s in SNAPSHOTS if s["resource_id"] == volume]
     # meta.total counts that volume's snapshots, as its own endpoint would, not the account's volume snapshots.
@@ -217,12 +218,12 @@ def test_fetch_falls_back_when_the_volume_is_gone(make_sim):
 def test_fetch_does_not_fall_back_for_volume_id(make_sim):
     sim = make_sim(snapshots=SNAPSHOTS)
     with _client(sim) as client, pytest.raises(APIError) as caught:
-        q.fetch(client, q.plan(_params(volume_id=VOLUME)))
+        routes.fetch(client, q.build_query(_params(volume_id=VOLUME)))
     assert caught.value.status == 404
     assert len(sim.requests) == 1
 
 
 def test_defaults_plan_the_account_listing():
-    query = q.plan(_params())
+    query = q.build_query(_params())
     assert (query.path, query.params, query.per_page, query.page, query.snapshot_ids, query.fallback_path) == (
         "/v2/snapshots", {}, 200, None, [], None)

@@ -3,9 +3,9 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
-"""routes.py: the Droplet plan gives the account plan's answers, and the cost model's rule.
+"""routes.py: the Droplet route gives the account listing's answers, and the rule that chooses between them.
 
-Both plans run on the same simulator data and their results are compared field by field;
+Both routes run on the same simulator data and their results are compared field by field;
 the rule's request counts are checked against the simulator's log, written out here.
 """
 
@@ -88,6 +88,26 @@ def _same(droplet_answer: t.Any, account_answer: t.Any, where: str = "") -> None
                 where, theirs.get("id"), field, mine[field], theirs[field])
 
 
+def _droplet_listing_route(client: api.Client, query: q.Query) -> api.Listing:
+    """The Droplet's own listing completed as needed, whatever it costs (the Droplet route without its choice)."""
+    read = routes.read_droplet(client, query)
+    return routes.account_route_for_droplet(client, query) if read is None else read.finish(client)
+
+
+def rule_cost(droplet_snapshots: int, completions: int, account_snapshots: int, per_page: int = 200,
+              consistency: str = "standard") -> t.Tuple[str, int]:
+    """(route taken, requests sent) by the Droplet route's rule for a quiet account, written out from
+    docs/developer/design.md (the probe stands for page 1 of the account listing)."""
+    reads = 2 if consistency == "strict" else 1
+    droplet_pages = max(1, math.ceil(droplet_snapshots / per_page)) * reads
+    account = max(1, math.ceil(account_snapshots / per_page)) * reads
+    if completions <= 2:
+        return "droplet", droplet_pages + completions
+    if account - 1 < completions:
+        return "account", droplet_pages + account
+    return "droplet", droplet_pages + 1 + completions
+
+
 def _in_order(pairs: t.Iterable[t.Tuple[str, t.Optional[str]]]) -> t.List[t.Tuple[str, t.Optional[str]]]:
     """(path, page) pairs: the Droplet's pages, the account's pages, then GETs by id (concurrent ones in any order)."""
     return sorted(pairs, key=lambda pp: (not pp[0].startswith("/v2/droplets"), pp[0] != "/v2/snapshots",
@@ -139,13 +159,13 @@ def fixture_sim(make_sim: t.Callable[..., t.Any]) -> t.Any:
 def test_both_plans_give_the_same_answer(sim, label, given, group_by, destroyed):
     if destroyed:
         sim.destroy_droplet(DROPLET)
-    query = q.plan(_params(group_by=group_by, resource_id=DROPLET, **given))
+    query = q.build_query(_params(group_by=group_by, resource_id=DROPLET, **given))
     assert query.droplet_id == DROPLET
     with _client(sim) as client:
-        by_droplet = routes.droplet_plan(client, query)
+        by_droplet = _droplet_listing_route(client, query)
         sent_by_droplet = list(sim.requests)
         sim.reset_log()
-        by_account = routes.account_plan(client, query)
+        by_account = routes.account_route_for_droplet(client, query)
     _same(query.finish(by_droplet, group_by), query.finish(by_account, group_by), label)
     # meta.total: the Droplet's snapshots, whichever plan read them.
     assert by_droplet.total == by_account.total == len(MINE)
@@ -161,13 +181,13 @@ def test_the_answers_are_the_ones_written_out_here(sim):
     newest = max(MINE, key=lambda s: s["created_at"])
     tagged_web = [s for s in MINE if "web" in (s["tags"] or [])]
     with _client(sim) as client:
-        query = q.plan(_params(resource_id=DROPLET, sort_by="created_at", sort_order="desc", limit=1))
-        assert query.finish(routes.droplet_plan(client, query)) == [_returned(newest)]
-        query = q.plan(_params(resource_id=DROPLET, tags=["web"]))
-        answer = query.finish(routes.droplet_plan(client, query))
+        query = q.build_query(_params(resource_id=DROPLET, sort_by="created_at", sort_order="desc", limit=1))
+        assert query.finish(_droplet_listing_route(client, query)) == [_returned(newest)]
+        query = q.build_query(_params(resource_id=DROPLET, tags=["web"]))
+        answer = query.finish(_droplet_listing_route(client, query))
         assert answer == [_returned(s) for s in tagged_web]
-        query = q.plan(_params(resource_id=DROPLET, fields=["id", "name"]))
-        assert query.finish(routes.droplet_plan(client, query)) == [{"id": s["id"], "name": s["name"]} for s in MINE]
+        query = q.build_query(_params(resource_id=DROPLET, fields=["id", "name"]))
+        assert query.finish(_droplet_listing_route(client, query)) == [{"id": s["id"], "name": s["name"]} for s in MINE]
     assert all(set(s) == NINE and isinstance(s["tags"], list) for s in answer)
 
 
@@ -185,7 +205,7 @@ def test_the_droplet_plan_completes_only_what_the_answer_needs(sim):
         ]
         for given, expected in cases:
             sim.reset_log()
-            routes.droplet_plan(client, q.plan(_params(resource_id=DROPLET, **given)))
+            _droplet_listing_route(client, q.build_query(_params(resource_id=DROPLET, **given)))
             assert sorted(r.path for r in sim.requests) == sorted(expected), given
 
 
@@ -193,9 +213,9 @@ def test_a_snapshot_deleted_before_its_completion_gives_its_place_to_the_next(si
     by_age = sorted(MINE, key=lambda s: s["created_at"], reverse=True)
     # Listed by the Droplet endpoint, gone by the time it is asked for by id.
     sim.add_fault(Fault("status", path="/v2/snapshots/" + by_age[0]["id"], status=404, times=None))
-    query = q.plan(_params(resource_id=DROPLET, sort_by="created_at", sort_order="desc", limit=2))
+    query = q.build_query(_params(resource_id=DROPLET, sort_by="created_at", sort_order="desc", limit=2))
     with _client(sim) as client:
-        answer = query.finish(q.fetch(client, query))
+        answer = query.finish(routes.fetch(client, query))
     assert [s["id"] for s in answer] == [by_age[1]["id"], by_age[2]["id"]]
     # GET both concurrently (the first 404s; the second may be cancelled before it is sent), then one at
     # a time, then only the next one: what was completed is not asked again.
@@ -207,7 +227,7 @@ def test_a_snapshot_deleted_before_its_completion_gives_its_place_to_the_next(si
 def test_other_errors_of_the_droplet_endpoint_are_raised(sim):
     sim.add_fault(Fault("status", path="/v2/droplets/*", status=403, times=None))
     with _client(sim) as client, pytest.raises(APIError) as caught:
-        q.fetch(client, q.plan(_params(resource_id=DROPLET)))
+        routes.fetch(client, q.build_query(_params(resource_id=DROPLET)))
     assert caught.value.status == 403
     assert [r.path for r in sim.requests] == ["/v2/droplets/%s/snapshots" % DROPLET]
 
@@ -227,34 +247,34 @@ def test_other_errors_of_the_droplet_endpoint_are_raised(sim):
     ({"snapshot_id": "1", "resource_id": "200776916"}, None),
 ])
 def test_which_questions_are_about_one_droplet(given, droplet_id):
-    assert q.plan(_params(**given)).droplet_id == droplet_id
+    assert q.build_query(_params(**given)).droplet_id == droplet_id
 
 
 def test_the_listing_key_holds_the_filters_for_a_droplet_question():
-    one = q.plan(_params(resource_id="5", sort_by="created_at", limit=1))
-    assert one.key() == q.plan(_params(resource_id="5", sort_by="created_at", limit=1)).key()
-    assert one.key() != q.plan(_params(resource_id="5", sort_by="created_at", limit=2)).key()
-    assert one.key() != q.plan(_params(resource_id="5", sort_by="created_at", limit=1, fields=["id"])).key()
-    assert one.key() != q.plan(_params(group_by="tag", resource_id="5", sort_by="created_at", limit=1)).key()
+    one = q.build_query(_params(resource_id="5", sort_by="created_at", limit=1))
+    assert one.key() == q.build_query(_params(resource_id="5", sort_by="created_at", limit=1)).key()
+    assert one.key() != q.build_query(_params(resource_id="5", sort_by="created_at", limit=2)).key()
+    assert one.key() != q.build_query(_params(resource_id="5", sort_by="created_at", limit=1, fields=["id"])).key()
+    assert one.key() != q.build_query(_params(group_by="tag", resource_id="5", sort_by="created_at", limit=1)).key()
     assert one.key()["answer"]["sort_by"] == "created_at"
     # Other questions share one listing whatever their filters (the lookup's cache).
-    assert q.plan(_params(resource_type="droplet", limit=1)).key() == q.plan(_params(resource_type="droplet")).key()
+    assert q.build_query(_params(resource_type="droplet", limit=1)).key() == q.build_query(_params(resource_type="droplet")).key()
 
 
 # -- the cost model --------------------------------------------------------------------------------------------
 
 def test_the_documented_figures():
     # 2,000 Droplet snapshots in the account (10 pages), 40 of them this Droplet's (1 page).
-    assert routes.rule_cost(40, 1, 2000) == ("droplet", 2)  # the newest: 2 requests, not 10 pages
-    assert routes.rule_cost(40, 0, 2000) == ("droplet", 1)  # fields without tags
-    assert routes.rule_cost(40, 3, 2000) == ("droplet", 5)  # probe: 9 pages left, more than 3 GETs
-    assert routes.rule_cost(40, 40, 2000) == ("account", 11)  # probe, then 9 pages
-    assert routes.rule_cost(40, 9, 2000) == ("droplet", 11)  # a tie completes
-    assert routes.rule_cost(40, 10, 2000) == ("account", 11)
+    assert rule_cost(40, 1, 2000) == ("droplet", 2)  # the newest: 2 requests, not 10 pages
+    assert rule_cost(40, 0, 2000) == ("droplet", 1)  # fields without tags
+    assert rule_cost(40, 3, 2000) == ("droplet", 5)  # probe: 9 pages left, more than 3 GETs
+    assert rule_cost(40, 40, 2000) == ("account", 11)  # probe, then 9 pages
+    assert rule_cost(40, 9, 2000) == ("droplet", 11)  # a tie completes
+    assert rule_cost(40, 10, 2000) == ("account", 11)
     # strict reads each listing twice: 2 + 1, and the account's 20 requests beat 40 GETs.
-    assert routes.rule_cost(40, 1, 2000, consistency="strict") == ("droplet", 3)
-    assert routes.rule_cost(40, 40, 2000, consistency="strict") == ("account", 22)
-    assert routes.rule_cost(40, 19, 2000, consistency="strict") == ("droplet", 22)
+    assert rule_cost(40, 1, 2000, consistency="strict") == ("droplet", 3)
+    assert rule_cost(40, 40, 2000, consistency="strict") == ("account", 22)
+    assert rule_cost(40, 19, 2000, consistency="strict") == ("droplet", 22)
 
 
 @pytest.mark.parametrize("per_page", [1, 3, 10, 200])
@@ -262,7 +282,7 @@ def test_the_rule_spends_at_most_the_documented_excess(per_page):
     for account_snaps in range(0, 41):
         for droplet_snaps in range(0, account_snaps + 1):
             for completions in range(0, droplet_snaps + 1):
-                _plan, spent = routes.rule_cost(droplet_snaps, completions, account_snaps, per_page)
+                _plan, spent = rule_cost(droplet_snaps, completions, account_snaps, per_page)
                 d = max(1, math.ceil(droplet_snaps / per_page))
                 a = max(1, math.ceil(account_snaps / per_page))
                 excess = spent - min(d + completions, a)
@@ -287,7 +307,7 @@ def test_choose_after_the_probe():
     ({"fields": ["id"]}, "tag", True), ({"fields": ["id"]}, "region", False),
 ])
 def test_shows_tags(filters, group_by, shows):
-    assert routes.shows_tags(q.plan(_params(**filters)).filters, group_by) is shows
+    assert routes.shows_tags(q.build_query(_params(**filters)).filters, group_by) is shows
 
 
 @pytest.mark.parametrize("per_page", [200, 20])
@@ -318,20 +338,20 @@ def test_fetch_follows_the_rule_request_by_request(sim, per_page):
     with _client(sim) as client:
         for given, completions, expected in cases:
             sim.reset_log()
-            query = q.plan(_params(resource_id=DROPLET, per_page=per_page, **given))
-            answer = query.finish(q.fetch(client, query))
+            query = q.build_query(_params(resource_id=DROPLET, per_page=per_page, **given))
+            answer = query.finish(routes.fetch(client, query))
             assert _paths(sim) == _in_order(expected), given
             # Page 1 of the account listing is read once: the probe stands for it.
-            assert len(sim.requests) == routes.rule_cost(len(MINE), completions, len(DROPLET_SNAPSHOTS), per_page)[1]
+            assert len(sim.requests) == rule_cost(len(MINE), completions, len(DROPLET_SNAPSHOTS), per_page)[1]
             sim.reset_log()
-            _same(answer, query.finish(routes.account_plan(client, query)), str(given))
+            _same(answer, query.finish(routes.account_route_for_droplet(client, query)), str(given))
 
 
 def test_a_destroyed_droplet_costs_one_request_more_than_the_account_listing(sim):
     sim.destroy_droplet(DROPLET)
-    query = q.plan(_params(resource_id=DROPLET, sort_by="created_at", sort_order="desc", limit=1))
+    query = q.build_query(_params(resource_id=DROPLET, sort_by="created_at", sort_order="desc", limit=1))
     with _client(sim) as client:
-        listing = q.fetch(client, query)
+        listing = routes.fetch(client, query)
     newest = max(MINE, key=lambda s: s["created_at"])
     assert query.finish(listing) == [_returned(newest)] and listing.total == len(MINE)
     a = max(1, math.ceil(len(DROPLET_SNAPSHOTS) / 200))
@@ -340,9 +360,9 @@ def test_a_destroyed_droplet_costs_one_request_more_than_the_account_listing(sim
 
 
 def test_strict_passes_through_to_every_listing(sim):
-    query = q.plan(_params(resource_id=DROPLET, consistency="strict", sort_by="name", limit=1))
+    query = q.build_query(_params(resource_id=DROPLET, consistency="strict", sort_by="name", limit=1))
     with _client(sim) as client:
-        answer = query.finish(q.fetch(client, query))
+        answer = query.finish(routes.fetch(client, query))
     first = min(MINE, key=lambda s: s["name"])
     assert answer == [_returned(first)]
     # Two whole reads of the Droplet's listing that agree, then one GET.
@@ -350,9 +370,9 @@ def test_strict_passes_through_to_every_listing(sim):
 
 
 def test_an_unknown_droplet_answers_nothing_after_the_account_listing(sim):
-    query = q.plan(_params(resource_id="999999999"))
+    query = q.build_query(_params(resource_id="999999999"))
     with _client(sim) as client:
-        listing = q.fetch(client, query)
+        listing = routes.fetch(client, query)
     assert (query.finish(listing), listing.total) == ([], 0)
     assert _paths(sim)[0] == ("/v2/droplets/999999999/snapshots", "1")
 
@@ -360,7 +380,7 @@ def test_an_unknown_droplet_answers_nothing_after_the_account_listing(sim):
 def test_every_request_of_one_question_draws_on_one_total_max_wait(sim):
     """A Droplet question sends a listing and a GET by id: their waits share one total_max_wait, not one each."""
     newest = max(MINE, key=lambda s: s["created_at"])
-    query = q.plan(_params(resource_id=DROPLET, sort_by="created_at", sort_order="desc", limit=1))
+    query = q.build_query(_params(resource_id=DROPLET, sort_by="created_at", sort_order="desc", limit=1))
 
     def throttled_once() -> None:
         for path in ("/v2/droplets/%s/snapshots" % DROPLET, "/v2/snapshots/" + newest["id"]):
@@ -371,12 +391,12 @@ def test_every_request_of_one_question_draws_on_one_total_max_wait(sim):
                     total_max_wait=5.0) as client:
         # Outside one task each operation has a budget of its own: 3 s each fit, 6 s in all.
         throttled_once()
-        assert [s["id"] for s in query.finish(routes.droplet_plan(client, query))] == [newest["id"]]
+        assert [s["id"] for s in query.finish(_droplet_listing_route(client, query))] == [newest["id"]]
         assert fake.total == pytest.approx(6.0)
         # fetch() is one task: the second 3 s would pass what is left of its 5 s.
         fake.waits.clear()
         throttled_once()
         with pytest.raises(APIError) as caught:
-            q.fetch(client, query)
+            routes.fetch(client, query)
     assert "total_max_wait (5 s)" in caught.value.message
     assert fake.total == pytest.approx(3.0)
