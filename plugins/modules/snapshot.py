@@ -78,6 +78,8 @@ options:
     description:
       - Take the snapshot only when the newest snapshot of the resource is at least this old; otherwise change
         nothing and return that newest snapshot.
+      - When that newest snapshot has this O(name) but lacks some of O(tags) (a Droplet snapshot whose wait ran out
+        before it could be tagged), it gets them, and the task reports C(changed) with RV(created=false).
       - The collection's age grammar, such as V(23h), V(1d), V(6d12h) or V(90min) (units y, mo, w, d, h, min, s; a
         bare V(m) is refused as ambiguous).
       - For a nightly run, a little less than a day (V(23h)) keeps a run that starts a few minutes early from being
@@ -96,8 +98,8 @@ options:
       - How many seconds to wait for a Droplet's snapshot action, and then for its snapshot to be listed.
       - The task's O(total_max_wait) bounds the wait as well.
       - When the wait is over and the action is still in progress, the module fails with the action's id and status;
-        the snapshot appears when the action completes, and a re-run with O(min_age) finds it instead of taking
-        another.
+        the snapshot appears when the action completes, and a re-run with O(min_age) finds it (and tags it) instead
+        of taking another.
     type: float
     default: 600
 attributes:

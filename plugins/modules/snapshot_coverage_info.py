@@ -208,7 +208,7 @@ from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.snapfleet.digitalocean.plugins.module_utils.api.client import HAS_REQUESTS, REQUESTS_IMPORT_ERROR
 from ansible_collections.snapfleet.digitalocean.plugins.module_utils.api.sources import snapshots_and_sources
-from ansible_collections.snapfleet.digitalocean.plugins.module_utils.errors import SnapfleetError
+from ansible_collections.snapfleet.digitalocean.plugins.module_utils.errors import SnapfleetError, unexpected
 from ansible_collections.snapfleet.digitalocean.plugins.module_utils.questions.ages import parse_age
 from ansible_collections.snapfleet.digitalocean.plugins.module_utils.questions.coverage import coverage
 from ansible_collections.snapfleet.digitalocean.plugins.module_utils.questions.options import (
@@ -236,6 +236,7 @@ def main() -> None:
     if not HAS_REQUESTS:
         module.fail_json(msg=missing_required_lib("requests"), exception=REQUESTS_IMPORT_ERROR)
     params = module.params
+    token = params.get("token")  # as given; redact() also finds it stripped or escaped
     try:
         check_connection(params)
         check_price(params)
@@ -247,7 +248,10 @@ def main() -> None:
         now = datetime.datetime.now(datetime.timezone.utc)
         result = coverage(snapshots, sources, now, max_age, params["price_per_gib_month"], params["tags"] or [])
     except SnapfleetError as exc:
+        exc.redact([token])
         module.fail_json(msg=exc.message, **exc.to_result())
+    except Exception as exc:  # pylint: disable=broad-except  # the last resort: a message, never a traceback
+        module.fail_json(msg=unexpected("snapfleet.digitalocean.snapshot_coverage_info", exc, [token]))
     module.exit_json(changed=False, **result)
 
 

@@ -182,7 +182,7 @@ def main() -> None:
     )
     if not HAS_REQUESTS:
         module.fail_json(msg=missing_required_lib("requests"), exception=REQUESTS_IMPORT_ERROR)
-    token = module.params.get("token")  # as given, before check_connection strips it: both forms are redacted
+    token = module.params.get("token")  # as given; redact() also finds it stripped or escaped
     try:
         check_connection(module.params)
         query = build_query(module.params)
@@ -191,10 +191,10 @@ def main() -> None:
         with make_client(module.params) as client:
             listing = fetch(client, query)
     except SnapfleetError as exc:
-        exc.redact([token, module.params.get("token")])
+        exc.redact([token])
         module.fail_json(msg=exc.message, **exc.to_result())
     except Exception as exc:  # pylint: disable=broad-except  # the last resort: a message, never a traceback
-        module.fail_json(msg=unexpected("snapfleet.digitalocean.snapshot_info", exc, [token, module.params.get("token")]))
+        module.fail_json(msg=unexpected("snapfleet.digitalocean.snapshot_info", exc, [token]))
     module.exit_json(
         changed=False,
         snapshots=query.finish(listing),

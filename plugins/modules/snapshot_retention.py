@@ -396,6 +396,7 @@ from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.snapfleet.digitalocean.plugins.module_utils.api.client import HAS_REQUESTS, REQUESTS_IMPORT_ERROR
 from ansible_collections.snapfleet.digitalocean.plugins.module_utils.errors import SnapfleetError, unexpected
+from ansible_collections.snapfleet.digitalocean.plugins.module_utils.questions.coverage import totals
 from ansible_collections.snapfleet.digitalocean.plugins.module_utils.questions.options import (
     INSECURE_WARNING,
     check_connection,
@@ -403,7 +404,6 @@ from ansible_collections.snapfleet.digitalocean.plugins.module_utils.questions.o
     insecure,
     spec_rules,
 )
-from ansible_collections.snapfleet.digitalocean.plugins.module_utils.questions.coverage import totals
 from ansible_collections.snapfleet.digitalocean.plugins.module_utils.questions.query import build_query
 from ansible_collections.snapfleet.digitalocean.plugins.module_utils.questions.routes import fetch, make_client
 from ansible_collections.snapfleet.digitalocean.plugins.module_utils.retention.deletes import carry_out
@@ -420,6 +420,7 @@ from ansible_collections.snapfleet.digitalocean.plugins.module_utils.retention.p
     select,
 )
 from ansible_collections.snapfleet.digitalocean.plugins.module_utils.retention.report import (
+    bound_warning,
     diff_text,
     failure_message,
     message,
@@ -437,7 +438,7 @@ def main() -> None:
                   gone=[], failed_deletes=[], unknown=[], not_tried=[], held=[], halted_groups={}, deferred=[],
                   not_approved=[], approved_kept=[], approved_absent=[], final={}, summary={}, savings={}, meta={})
     outcome = None
-    token = params.get("token")  # as given, before check_connection strips it: both forms are redacted
+    token = params.get("token")  # as given; redact() also finds it stripped or escaped
     try:
         # Everything the options can be refused for, before any request.
         check_scope(params)
@@ -469,17 +470,17 @@ def main() -> None:
             if refusal is not None and not module.check_mode:
                 raise refusal
             if refusal is not None:
-                module.warn("a real run would refuse: %s" % refusal.message.replace("; nothing was deleted", "", 1))
+                module.warn(bound_warning(params["max_delete"], selection))
             if not module.check_mode and selection.ids:
                 # Raw listings (no filters): a kept snapshot whose tags changed still counts as present.
                 outcome = carry_out(client, retention, selection.ids,
                                     lambda: {str(s.get("id")) for s in fetch(client, query).snapshots})
     except SnapfleetError as exc:
-        exc.redact([token, params.get("token")])
+        exc.redact([token])
         result.update(exc.to_result())
         module.fail_json(msg=exc.message, **result)
     except Exception as exc:  # pylint: disable=broad-except  # the last resort: a message, never a traceback
-        module.fail_json(msg=unexpected("snapfleet.digitalocean.snapshot_retention", exc, [token, params.get("token")]),
+        module.fail_json(msg=unexpected("snapfleet.digitalocean.snapshot_retention", exc, [token]),
                          **result)
     if outcome is not None:
         result.update(outcome.to_result(), changed=outcome.may_have_deleted,

@@ -163,10 +163,7 @@ def module_argument_spec() -> dict:
 
 def check_connection(params: dict) -> None:
     """Refuse connection options that cannot work, before any request (what the spec cannot say)."""
-    token = params.get("token")
-    if isinstance(token, str):
-        # A YAML "|" block, a vaulted value or a pasted credential often ends in a line break.
-        params["token"] = token = token.strip()
+    token = _stripped(params.get("token"))
     if token:
         _check_token(token)
     if not token:
@@ -214,7 +211,17 @@ def client_arguments(params: dict) -> dict:
         if given[name] is None and "default" in option:
             given[name] = option["default"]
     given["ca_path"] = given["ca_path"] or None
+    given["token"] = _stripped(given["token"])
     return given
+
+
+def _stripped(token: t.Any) -> t.Any:
+    """The token without surrounding whitespace: a YAML "|" block, a vault or a paste often ends in a line break.
+
+    Never written back to the options: Ansible masks the value as given (``no_log``) wherever it
+    shows the options, and would not know the stripped one.
+    """
+    return token.strip() if isinstance(token, str) else token
 
 
 def _check_token(token: str) -> None:
