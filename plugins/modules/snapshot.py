@@ -132,9 +132,9 @@ EXAMPLES = r"""
     min_age: 23h
   register: taken
 
-- name: Show what happened
+- name: Show what happened (msg says why no snapshot was due, when none was)
   ansible.builtin.debug:
-    msg: "{{ taken.snapshot.id }} {{ 'taken now' if taken.created else 'not due: ' ~ taken.msg }}"
+    msg: "{{ taken.snapshot.id }}: {{ taken.msg }}"
 
 - name: Snapshot a Droplet, wait up to 30 minutes for the action, then tag the snapshot
   snapfleet.digitalocean.snapshot:
