@@ -46,8 +46,9 @@ options:
       - The DigitalOcean API token (a personal access token or an OAuth token).
       - A real run needs the C(snapshot:delete) scope, and C(snapshot:read) for the listing. Check mode needs only
         C(snapshot:read). A 403 names the missing scope, and no further C(DELETE) is sent.
-      - When not given, the first of these environment variables that is set is used: E(DIGITALOCEAN_ACCESS_TOKEN),
-        E(DIGITALOCEAN_TOKEN), E(DO_API_TOKEN), E(DO_API_KEY), E(DO_OAUTH_TOKEN), E(OAUTH_TOKEN).
+      - When not given, the first of these environment variables that is set is used, in this order
+        E(DIGITALOCEAN_ACCESS_TOKEN), E(DIGITALOCEAN_TOKEN), E(DO_API_TOKEN), E(DO_API_KEY), E(DO_OAUTH_TOKEN),
+        E(OAUTH_TOKEN).
     type: str
     aliases: [api_token, oauth_token]
   max_delete:
@@ -55,7 +56,7 @@ options:
       - A safety bound, not a batch size. The most snapshots one run may delete (after O(approved_ids) and
         O(batch_size) chose what this run deletes). When the run would delete more, it fails before deleting
         anything, and RV(would_delete) lists what it would have deleted.
-      - Check mode does not fail: it shows the plan and warns that a real run would refuse.
+      - Check mode does not fail; it shows the plan and warns that a real run would refuse.
       - V(0) allows no deletion at all; V(-1) removes the bound.
       - To delete a long plan a few at a time, use O(batch_size).
     type: int
@@ -64,7 +65,7 @@ options:
     description:
       - Delete at most this many of the plan in this run, the oldest first. The rest are listed in RV(deferred),
         and the next run plans again and goes on.
-      - Not a safety bound: O(max_delete) still refuses a run that would delete more than it allows.
+      - Not a safety bound; O(max_delete) still refuses a run that would delete more than it allows.
       - Unset (the default) deletes the whole plan.
     type: int
   approved_ids:
@@ -97,7 +98,7 @@ options:
     elements: str
   snapshot_id:
     description:
-      - Not accepted by this module: the policy would see one snapshot of a group. Choose the scope with
+      - Not accepted by this module, as the policy would see one snapshot of a group. Choose the scope with
         O(resource_type), O(resource_id), O(volume_id), O(region), O(name), O(name_regex), O(tags),
         O(created_after) and O(created_before).
     type: str
@@ -114,7 +115,7 @@ options:
     choices: [asc, desc]
   limit:
     description:
-      - Not accepted by this module: with O(limit), the policy would see only the first N snapshots, part of each
+      - Not accepted by this module; with O(limit), the policy would see only the first N snapshots, part of each
         group. Narrow the scope with the options named in O(snapshot_id).
     type: int
 attributes:
@@ -271,7 +272,7 @@ summary:
 deleted:
   description:
     - The ids this run deleted, newest first. A 204, or a 404 on a retry after an attempt whose answer was lost
-      (a timeout, a dropped connection, a 5xx): that attempt took effect. Empty in check mode.
+      (a timeout, a dropped connection, a 5xx), since that attempt took effect. Empty in check mode.
   returned: always
   type: list
   elements: str
@@ -312,7 +313,7 @@ failed_deletes:
 unknown:
   description:
     - The snapshots whose C(DELETE) may or may not have taken effect (every answer was lost or a 5xx) and that the
-      final read no longer lists: this run or someone else deleted them. The task fails when there is any.
+      final read no longer lists; this run or someone else deleted them. The task fails when there is any.
     - Each has the keys of RV(failed_deletes), and C(check), the request that tells whether it is gone.
   returned: always
   type: list
