@@ -39,7 +39,7 @@ from ansible_collections.snapfleet.digitalocean.benchmarks.harness import (
     spread,
     verdict,
 )
-from ansible_collections.snapfleet.digitalocean.plugins.module_utils.api.client import DEFAULT_CONCURRENCY
+from ansible_collections.snapfleet.digitalocean.plugins.module_utils.api.defaults import CONCURRENCY as DEFAULT_CONCURRENCY
 from ansible_collections.snapfleet.digitalocean.tests.simulator import Simulator, make_snapshots
 
 NAME = "client"

@@ -37,7 +37,7 @@ from ansible_collections.snapfleet.digitalocean.benchmarks.harness import (
     spread,
     verdict,
 )
-from ansible_collections.snapfleet.digitalocean.plugins.module_utils.api.client import DEFAULT_CONCURRENCY
+from ansible_collections.snapfleet.digitalocean.plugins.module_utils.api.defaults import CONCURRENCY as DEFAULT_CONCURRENCY
 
 NAME = "memory"
 LIMIT_MIB = 300

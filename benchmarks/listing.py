@@ -19,7 +19,7 @@ with ``--tracemalloc``, which slows the listing: never time a traced run).
 Strategies, both the same ``Client`` (one paging path, retries, checks):
 
 - ``client``: the collection's defaults, 200 per page, page 1 then every other page at
-  once (the default concurrency, DEFAULT_CONCURRENCY);
+  once (the default concurrency, api/defaults.py CONCURRENCY);
 - ``sequential``: community.digitalocean 1.27.0's strategy: one ``GET /v2/account``
   probe (its DigitalOceanHelper sends one whenever it is built; only a 401 stops it),
   then 40 per page, one request at a time.
@@ -36,7 +36,8 @@ import tracemalloc
 from collections.abc import Sequence
 
 _IMPORT_STARTED = time.process_time()
-from ansible_collections.snapfleet.digitalocean.plugins.module_utils.api.client import DEFAULT_CONCURRENCY, Client  # noqa: E402
+from ansible_collections.snapfleet.digitalocean.plugins.module_utils.api.client import Client  # noqa: E402
+from ansible_collections.snapfleet.digitalocean.plugins.module_utils.api.defaults import CONCURRENCY as DEFAULT_CONCURRENCY  # noqa: E402
 from ansible_collections.snapfleet.digitalocean.plugins.module_utils.errors import APIError  # noqa: E402
 
 IMPORT_CPU = time.process_time() - _IMPORT_STARTED

@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from ansible_collections.snapfleet.digitalocean.benchmarks.harness import Table
-from ansible_collections.snapfleet.digitalocean.plugins.module_utils.api.client import DEFAULT_CONCURRENCY
+from ansible_collections.snapfleet.digitalocean.plugins.module_utils.api.defaults import CONCURRENCY as DEFAULT_CONCURRENCY
 
 REPO = Path(__file__).resolve().parent.parent
 RUN = REPO / "benchmarks" / "run.py"
