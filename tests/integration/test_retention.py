@@ -14,9 +14,12 @@ never with the collection's engine.
 
 from __future__ import annotations
 
+import ast
 import typing as t
+from pathlib import Path
 
 import pytest
+import yaml
 from conftest import SIM_TOKEN, Ansible, PlaybookRun, ids, start_simulator
 
 from ansible_collections.snapfleet.digitalocean.tests.simulator import Fault, Simulator, make_snapshots
@@ -366,3 +369,63 @@ def test_every_outcome_matches_the_simulators_record(ansible: Ansible) -> None:
     applied = [sid for sid in pruned["reviewed"] if sid != reviewed_gone]
     assert got["deleted"] == applied and deleted_by_api("reviewed") == sorted(applied)
     assert sorted(left["reviewed"]) == sorted([new_id, ids_of["reviewed"][0], newly_pruned])
+
+
+# ---------------------------------------------------------------------------- the first example, as pasted, on the demo's data
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _module_args(task: dict) -> dict:
+    """What a task asks of snapshot_retention: its arguments, check_mode and diff (not its name)."""
+    return {"args": task["snapfleet.digitalocean.snapshot_retention"], "check_mode": task.get("check_mode"),
+            "diff": task.get("diff")}
+
+
+def _readme_first_pruning_task() -> dict:
+    text = (REPO / "README.md").read_text(encoding="utf-8").split("## Pruning snapshots\n", 1)[1]
+    block = text.split("```yaml\n", 1)[1].split("```", 1)[0]
+    return yaml.safe_load(block)[0]
+
+
+def _doc_first_example() -> dict:
+    tree = ast.parse((REPO / "plugins" / "modules" / "snapshot_retention.py").read_text(encoding="utf-8"))
+    examples = next(node.value.value for node in tree.body
+                    if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", None) == "EXAMPLES")
+    return yaml.safe_load(examples)[0]
+
+
+def test_the_demo_prunes_and_the_first_example_works_as_pasted(ansible: Ansible) -> None:
+    demo = yaml.safe_load((REPO / "examples" / "prune.yml").read_text(encoding="utf-8"))[0]["tasks"]
+    # The README's and ansible-doc's first examples are the demo's first task (names aside).
+    assert _module_args(_readme_first_pruning_task()) == _module_args(_doc_first_example()) == _module_args(demo[0])
+    assert _module_args(demo[0])["check_mode"] is True and _module_args(demo[0])["diff"] is True
+    # The demo's data: 300 snapshots, seed 7 (examples/demo.sh).
+    snaps = make_snapshots(count=300, seed=7)
+    volumes = [s for s in snaps if s["resource_type"] == "volume"]
+    sim = start_simulator(snapshots=snaps)
+    try:
+        done = ansible.run(str(REPO / "examples" / "prune.yml"), sim=sim, extra_vars={"demo_real_run": True})
+        record = sim.api_deletes
+    finally:
+        sim.stop()
+    assert done.rc == 0, done.describe()
+    check = done.result(demo[0]["name"])
+    assert check["_status"] == "ok" and check["changed"] is True
+    assert len(check["keep"]) + len(check["prune"]) == len(volumes)
+    assert check["prune"] and [r for r in done.requests(demo[0]["name"]) if r.method != "GET"] == []
+    # Over max_delete (10): check mode warns, and shows its diff.
+    assert len(check["prune"]) > 10
+    assert "a real run would refuse and delete nothing: it would delete %d snapshots" % len(check["prune"]) in done.output
+    assert "--- before: snapshots in scope: %d" % len(volumes) in done.stdout
+    first = check["prune"][0]
+    assert "-  %s  %s  %s\n" % (first["id"], first["created_at"], first["name"]) in done.stdout
+    # The small plan: reviewed, then applied; exactly the reviewed ids went, as the simulator recorded.
+    review = done.result("Review it - keep the last 2 of that volume (check mode)")
+    applied = done.result("Apply the reviewed plan, and nothing else")
+    volume = done.result("The first volume of the plan")["ansible_facts"]["demo_volume"]
+    of_volume = sorted((s for s in volumes if s["resource_id"] == volume), key=lambda s: s["created_at"], reverse=True)
+    assert ids(review["prune"]) == [s["id"] for s in of_volume[2:]]
+    assert applied["_status"] == "ok" and applied["deleted"] == ids(review["prune"])
+    assert sorted(record) == sorted(applied["deleted"])
+    assert applied["final"]["kept_missing"] == []
