@@ -101,6 +101,20 @@ snapshot). A read-only token lacks every write scope, a ``denied_scopes`` token 
 does), ``forget_volume_limit()`` lifts the 10 minutes, ``before_next_create(callback)`` lets another
 actor act as the next create arrives, and ``posts`` lists every create that took effect.
 
+Sources (sources.py)::
+
+    Simulator(..., sources=make_sources(snapshots, seed=1, orphan_share=0.2, gpu_share=0.25,
+                                        idle_droplets=3, idle_volumes=2),
+              denied_scopes={"token": ["droplet:read", "block_storage:read"]})
+
+GET /v2/droplets (page, per_page, type: ``gpus`` lists only the GPU Droplets, none or ``droplets``
+only the others; name; tag_name, not with name or type) and GET /v2/volumes (page, per_page, name,
+region) answer the contract's models of the Droplets and volumes that exist, in ascending id order,
+and run the list-page hooks. Without ``sources`` every resource the snapshots name exists. With it,
+the resources of ``sources.orphaned`` are gone (their snapshots are orphans; their snapshot
+endpoints answer 404) and the idle ones exist without snapshots. A token of ``denied_scopes``
+authenticates but lacks those scopes: the listing that needs one answers 403.
+
 Faults, log and the rest (unchanged): ``sim.add_fault(Fault(kind, path=None, page=None,
 times=1, after=0, status=None, delay=0.0, retry_after=None, method=None))`` (method: match only
 that HTTP method; kinds ``late`` and ``lost`` let the request take effect, then answer late,
