@@ -18,8 +18,6 @@ lookup on the controller.
 from __future__ import annotations
 
 import contextlib
-import gc
-import threading
 import time
 import typing as t
 from concurrent.futures import ThreadPoolExecutor
@@ -164,9 +162,8 @@ class Client:
             if page is not None:
                 one = read_page(page)
                 return Listing(one.snapshots, one.total, one.links)
-            with _collector_paused():
-                return read_listing(read_page, per_page, self.concurrency, consistency=consistency,
-                                    shown_path=shown_path(path, params))
+            return read_listing(read_page, per_page, self.concurrency, consistency=consistency,
+                                shown_path=shown_path(path, params))
 
     def get_snapshot(self, snapshot_id: str) -> dict:
         """``GET /v2/snapshots/{snapshot_id}``: one snapshot (the id is stripped, and sent as one path segment)."""
@@ -239,36 +236,3 @@ class Client:
             # map() keeps the order of ids and re-raises the first failure in that order.
             return list(pool.map(work, ids))
 
-
-class _CollectorPauses:
-    """Listings in progress, and whether the garbage collector was on before the first of them began."""
-
-    lock = threading.Lock()
-    listings = 0
-    was_enabled = False
-
-
-@contextlib.contextmanager
-def _collector_paused() -> t.Iterator[None]:
-    """Pause Python's cyclic garbage collector while a whole listing is read, then restore it.
-
-    Decoding 10,000 snapshots allocates some 100,000 dicts, lists and strings, none of them in
-    a reference cycle; meanwhile the collector would walk the growing heap again and again, up
-    to a fifth of the listing's CPU time (measured with benchmarks/listing.py). Reference counting
-    still frees everything as usual. Listings may overlap (a caller may list from several
-    threads): the first to start pauses the collector, the last to end turns it back on, and only
-    if it was on.
-    """
-    pauses = _CollectorPauses
-    with pauses.lock:
-        if pauses.listings == 0:
-            pauses.was_enabled = gc.isenabled()
-            gc.disable()
-        pauses.listings += 1
-    try:
-        yield
-    finally:
-        with pauses.lock:
-            pauses.listings -= 1
-            if pauses.listings == 0 and pauses.was_enabled:
-                gc.enable()

@@ -352,27 +352,3 @@ def test_droplet_endpoint_is_just_another_path(make_sim):
     assert all(isinstance(s["id"], str) and "type" not in s for s in listing.snapshots)
 
 
-# -- the garbage collector during a listing -------------------------------------------------------------
-
-def test_the_collector_is_paused_while_a_listing_is_read_and_restored_after(make_sim):
-    import gc
-
-    sim = make_sim(snapshots=SNAPSHOTS)
-    seen: t.List[bool] = []
-    sim.on_list_page(lambda _sim, _path, _number: seen.append(gc.isenabled()))
-    assert gc.isenabled()
-    with _client(sim) as client:
-        assert len(client.list("/v2/snapshots", per_page=20).snapshots) == len(SNAPSHOTS)
-        assert seen == [False] * 5 and gc.isenabled()
-        # A listing that fails restores it too.
-        sim.add_fault(Fault("status", page=2, status=403))
-        with pytest.raises(APIError):
-            client.list("/v2/snapshots", per_page=20)
-        assert gc.isenabled()
-        # A caller that turned it off keeps it off.
-        gc.disable()
-        try:
-            client.list("/v2/snapshots", per_page=20)
-            assert not gc.isenabled()
-        finally:
-            gc.enable()
