@@ -24,12 +24,12 @@ from urllib.parse import quote
 
 from ..errors import APIError, SnapfleetError, TransportError
 from ..http.pacing import TimeBudget
+from . import paths
 from .contract import normalize_snapshot
 
 if t.TYPE_CHECKING:  # pragma: no cover
     from .client import Client
 
-VOLUME_SNAPSHOTS_PATH = "/v2/volumes/%s/snapshots"
 DROPLET_ACTIONS_PATH = "/v2/droplets/%s/actions"
 ACTION_PATH = "/v2/actions/%s"
 TAGS_PATH = "/v2/tags"
@@ -114,7 +114,7 @@ def create_volume_snapshot(client: "Client", volume_id: str, name: str, tags: t.
     Raises AnswerLost when the answer was lost, APIError for the API's refusals (a 429 for the
     10-minute limit included: ``is_volume_rate_limit``).
     """
-    path = VOLUME_SNAPSHOTS_PATH % quote(volume_id, safe="")
+    path = paths.VOLUME_SNAPSHOTS % quote(volume_id, safe="")
     body = {"name": name, "tags": list(tags) or None}
     scopes = VOLUME_SNAPSHOT_SCOPE + (" and " + TAG_SCOPE if tags else "")
     answer = _send(client, "POST", path, body, _task(client, task), scopes)
@@ -172,8 +172,7 @@ def poll_waits(first: float = POLL_FIRST, cap: float = POLL_CAP,
         step = min(cap, step * 2)
 
 
-def wait_for_action(client: "Client", action: dict, timeout: float, task: t.Optional[TimeBudget] = None,
-                    waits: t.Optional[t.Iterator[float]] = None) -> dict:
+def wait_for_action(client: "Client", action: dict, timeout: float, task: t.Optional[TimeBudget] = None) -> dict:
     """Poll the action until it is ``completed``; within ``timeout`` seconds and the task's budget.
 
     Raises ActionError for an ``errored`` action (naming its id) and for one still in progress
@@ -182,7 +181,7 @@ def wait_for_action(client: "Client", action: dict, timeout: float, task: t.Opti
     task = _task(client, task)
     transport = client.transport
     deadline = transport.clock() + max(0.0, timeout)
-    waits = waits or poll_waits()
+    waits = poll_waits()
     while True:
         status = action.get("status")
         if status == "completed":
