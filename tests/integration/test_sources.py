@@ -127,8 +127,8 @@ def test_coverage(data: Data) -> None:
     prod = data.run.result("Coverage fails when a source is stale")
     assert prod["_status"] == "failed" and PROD_IDLE in ids(prod["stale"])  # failed_when, as the docs show
     assert all("env:prod" in e["tags"] and e["resource_type"] == "droplet" for e in prod["sources"])
-    assert {r.path for r in data.run.requests("Coverage fails when a source is stale")} == {"/v2/snapshots",
-                                                                                         "/v2/droplets"}
+    paths = {r.path for r in data.run.requests("Coverage fails when a source is stale")}
+    assert paths == {"/v2/snapshots", "/v2/droplets"}
     forbidden = data.run.result("Coverage forbidden")
     assert forbidden["_status"] == "failed" and "droplet:read" in forbidden["msg"] and forbidden["status"] == 403
 

@@ -69,8 +69,8 @@ def test_costs_have_the_minimum_charge_and_are_exact() -> None:
 def test_coverage_with_max_age() -> None:
     result = coverage(SNAPSHOTS, SOURCES, NOW, parse_age("max_age", "1d"), 0.06)
     by_id = {entry["id"]: entry for entry in result["sources"]}
-    assert [entry["id"] for entry in result["sources"]] == ["100", "200", "300", "400",
-                                                             "aaaaaaaa-0000-4000-8000-000000000001"]
+    order = ["100", "200", "300", "400", "aaaaaaaa-0000-4000-8000-000000000001"]
+    assert [entry["id"] for entry in result["sources"]] == order
     hundred = by_id["100"]
     assert hundred["snapshot_count"] == 2 and hundred["newest"]["id"] == "2"
     assert hundred["newest_age_seconds"] == 2 * 3600.0 and hundred["stale"] is False
