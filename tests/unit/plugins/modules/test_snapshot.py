@@ -318,3 +318,13 @@ def test_options_are_refused_before_any_request(sim, args, words):
     result = _run(sim, **args)
     assert result["failed"] is True and words in result["msg"]
     assert sim.requests == []
+
+
+def test_a_503_to_a_post_is_not_retried_and_nothing_is_claimed(sim):
+    volume = first(sim.snapshots, "volume")
+    count = len(of(sim, volume))
+    sim.add_fault(Fault("status", status=503, path="/v2/volumes/%s/snapshots" % volume, method="POST", times=None))
+    result = _run(sim, resource_id=volume, retries=5)
+    assert result["failed"] is True
+    assert "503" in result["msg"] and "whether it was made is not known" in result["msg"]
+    assert len(posts(sim)) == 1 and len(of(sim, volume)) == count
