@@ -188,11 +188,11 @@ def _volume(client: t.Any, request: Request, decision: rotation.Decision, before
             if not again.due:
                 return _not_due(client, request, again)
         raise SnapfleetError(
-            "%s: the API refused a new snapshot of %s: %s (DigitalOcean takes at most one snapshot of a volume "
-            "every %d minutes; request_id %s). Nothing was sent again: run the task later, or set min_age to "
+            "DigitalOcean API error: POST %s answered HTTP %s; %s: %s; request_id %s. DigitalOcean takes at most one "
+            "snapshot of a volume every %d minutes, and this is not retried: run the task later, or set min_age to "
             "%dmin or more so that a run this soon is not due" % (
-                exc.status, _shown(request), exc.api_message, rotation.VOLUME_INTERVAL_MINUTES, exc.request_id,
-                rotation.VOLUME_INTERVAL_MINUTES)) from None
+                exc.path, exc.status, exc.api_id or "error", exc.api_message, exc.request_id or "none",
+                rotation.VOLUME_INTERVAL_MINUTES, rotation.VOLUME_INTERVAL_MINUTES)) from None
     return _made(request, decision, snapshot)
 
 

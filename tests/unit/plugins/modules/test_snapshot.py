@@ -159,7 +159,8 @@ def test_a_second_volume_snapshot_within_ten_minutes_fails_at_once_with_the_apis
     result = _run(sim, resource_id=volume, retries=5)
     assert result["failed"] is True
     assert "failed to create snapshot: this operation is rate-limited - one request per 10m0s" in result["msg"]
-    assert "10 minutes" in result["msg"]
+    assert "10 minutes" in result["msg"] and "HTTP 429; too_many_requests: " in result["msg"]
+    assert "request_id " in result["msg"] and "request_id none" not in result["msg"]
     assert [r.status for r in sim.requests if r.method == "POST"] == [429]  # not retried
 
 
