@@ -114,6 +114,8 @@ options:
     description:
       - When V(false), a group whose snapshots the rules would all prune keeps its newest snapshot, with the reason
         saying so; a policy never deletes every snapshot of a Droplet or volume by accident.
+      - P(snapfleet.digitalocean.snapshot_retention#module) also confirms, before each group's last delete, that the
+        snapshots the plan keeps still exist, and stops deleting in a group where one was deleted meanwhile.
       - Set V(true) to let a policy prune every snapshot of a group, for example with only O(keep_tags).
     type: bool
     default: false

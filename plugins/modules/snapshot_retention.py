@@ -113,6 +113,7 @@ options:
       - Not accepted by this module (see O(sort_by)).
     type: str
     choices: [asc, desc]
+    default: null
   limit:
     description:
       - Not accepted by this module; with O(limit), the policy would see only the first N snapshots, part of each

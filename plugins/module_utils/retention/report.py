@@ -179,5 +179,8 @@ def failure_message(plan: Plan, selection: Selection, outcome: Outcome) -> t.Opt
         first = (outcome.failed or outcome.unknown)[0]["message"]
         return "%s. Run the task again to finish: it lists what is left and plans again. First error: %s" % (
             text, first)
+    if outcome.verify_error:
+        return "%s. The read that confirms each group's kept snapshots failed, so no group's last delete was sent: %s" % (
+            text, outcome.verify_error)
     return "%s. The kept snapshots of %s changed during the run; run the task again to plan from what is left" % (
-        text, _count(len(outcome.halted) or 1, "group"))
+        text, _count(len(outcome.halted), "group"))

@@ -396,3 +396,20 @@ def test_an_empty_policy_warns_and_prunes_nothing(make_sim, monkeypatch, policy)
     assert "failed" not in result and result["prune"] == [] and result["changed"] is False
     assert [w for w in warned if w.startswith("no policy was specified")]
     assert deletes(sim) == []
+
+
+def test_when_the_confirming_read_fails_no_group_loses_its_last_pruned_snapshot(make_sim):
+    sim = make_sim(snapshots=SNAPSHOTS)
+    _keep, prune = newest_per_resource(SNAPSHOTS, 3)
+    # The plan's two reads succeed; every later read of the listing fails.
+    sim.add_fault(Fault("status", path="/v2/snapshots", method="GET", status=500, after=2, times=None))
+    result = _run(_args(sim, keep_last=3))
+    assert result["failed"] is True and result["changed"] is True
+    groups = sorted({s["resource_id"] for s in SNAPSHOTS})
+    # Each group's newest pruned snapshot is its last delete: held.
+    newest_pruned = {g: next(i for i in prune if next(s for s in SNAPSHOTS if s["id"] == i)["resource_id"] == g)
+                     for g in groups}
+    assert sorted(result["held"]) == sorted(newest_pruned.values())
+    assert sorted(sim.api_deletes) == sorted(set(prune) - set(newest_pruned.values())) == sorted(result["deleted"])
+    assert "The read that confirms each group's kept snapshots failed" in result["msg"]
+    assert result["final"]["read"] is False and "HTTP 500" in result["final"]["error"]
