@@ -43,7 +43,7 @@ options:
     description:
       - Only the sources carrying every one of these tags (the tags of the Droplet or volume, not of its snapshots).
       - Filtered after the whole listings are read, so that GPU Droplets are included.
-      - RV(orphaned) is not filtered by it: a gone source's tags cannot be read.
+      - RV(orphaned) is not filtered by it, since a gone source's tags cannot be read.
     type: list
     elements: str
     default: []
