@@ -77,7 +77,27 @@ def _task(client: "Client", task: t.Optional[TimeBudget]) -> TimeBudget:
 
 def _send(client: "Client", method: str, path: str, body: t.Optional[dict], task: TimeBudget,
           scopes: str) -> t.Any:
-    """Send one request; a 403 names ``scopes``; a POST's lost answer raises AnswerLost."""
+    """Send one request; a 403 names ``scopes``; a POST's lost answer raises AnswerLost.
+
+    A POST the token's rate limit refused (429, not the 10 minutes of a volume) did not take
+    effect, so it is sent again, up to ``retries`` times, when the pacer (which heeds the answer's
+    ``Retry-After``) and a backoff let it, within the task's budget.
+    """
+    waits = poll_waits(first=client.transport.retry_backoff or 0.0, cap=client.transport.retry_max_wait)
+    refusals = 0
+    while True:
+        try:
+            return _send_once(client, method, path, body, task, scopes)
+        except APIError as exc:
+            refusals += 1
+            if (method != "POST" or exc.status != 429 or is_volume_rate_limit(exc)
+                    or refusals > client.transport.retries or task.left() <= 0):
+                raise
+        client.transport.sleeper(min(next(waits), task.left()))
+
+
+def _send_once(client: "Client", method: str, path: str, body: t.Optional[dict], task: TimeBudget,
+               scopes: str) -> t.Any:
     try:
         with client.transport.quiet():
             answer, _attempts, _headers = client.transport.get_json(method, path, None, task, body=body)

@@ -329,3 +329,13 @@ def test_a_503_to_a_post_is_not_retried_and_nothing_is_claimed(sim):
     assert result["failed"] is True
     assert "503" in result["msg"] and "whether it was made is not known" in result["msg"]
     assert len(posts(sim)) == 1 and len(of(sim, volume)) == count
+
+
+def test_a_post_the_tokens_rate_limit_refused_is_sent_again(sim):
+    volume = first(sim.snapshots, "volume")
+    count = len(of(sim, volume))
+    sim.add_fault(Fault("status", status=429, retry_after=1, path="/v2/volumes/%s/snapshots" % volume, method="POST"))
+    result = _run(sim, resource_id=volume, retries=2)
+    assert result["created"] is True
+    assert [r.status for r in sim.requests if r.method == "POST"] == [429, 201]
+    assert len(of(sim, volume)) == count + 1
