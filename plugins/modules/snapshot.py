@@ -23,7 +23,9 @@ description:
     before sending anything, and says how to make room), and a volume can be snapshotted once every 10 minutes (the
     API's refusal is reported at once with its message, not retried)."
   - A C(POST) is sent once. When its answer is lost (a timeout, a dropped connection, a 5xx), the module does not
-    send it again; it reads the listing to find what it made, and fails saying so if it cannot know.
+    send it again; it reads the listing to find what it made, and fails saying so if it cannot know. A C(POST) that
+    the token's rate limit refused (a C(429) other than the volume's 10 minutes) did not take effect; it is sent again
+    after the wait the API asks for, up to O(retries) times.
 author:
   - snapfleet developers (@snapfleet)
 requirements:
