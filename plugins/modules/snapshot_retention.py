@@ -208,6 +208,20 @@ EXAMPLES = r"""
     keep_within_daily: 7d
     timezone: Europe/Berlin
 
+- name: Orphans (their Droplet or volume is gone) older than 90 days, keeping none; what it would save
+  snapfleet.digitalocean.snapshot_retention:
+    orphaned: true
+    created_before: 90d
+    keep_tags: [keep]
+    allow_empty_group: true
+    max_delete: 100
+  check_mode: true
+  register: orphans
+
+- name: Show what pruning them saves a month
+  ansible.builtin.debug:
+    msg: "{{ orphans.savings.snapshots }} snapshots, {{ orphans.savings.monthly_cost | round(2) }} USD a month"
+
 - name: The token with the snapshot:delete scope, once for the block
   module_defaults:
     group/snapfleet.digitalocean.all:
