@@ -17,6 +17,7 @@ and ``Pacer.answered`` with every answer.
 
 from __future__ import annotations
 
+import email.utils
 import math
 import threading
 import time
@@ -85,7 +86,8 @@ class Pacer:
     - Hourly: the last answer's ``ratelimit-remaining``, less the requests this client has
       started since (and those in flight then: they may not have been counted yet), says how
       many may start. At zero, a request waits until ``ratelimit-reset`` (the oldest counted
-      request expires: one slot), then goes alone; the others wait for its answer's figures.
+      request expires: one slot, measured against the answer's ``Date``), then goes alone; the
+      others wait for its answer's figures.
       Other tools sharing the token spend the same budget: the headers show it.
     - Burst: no header reports it, so the pacer counts this client's own requests and never
       lets more than ``per_window`` be counted in any ``window`` seconds. The API counts a
@@ -200,12 +202,30 @@ class Pacer:
         self._reset = reset
         self._remaining = int(remaining)
         self._allowed = allowed
-        self._slot_at = self._clock() + max(0.0, reset - self._wall())
+        self._slot_at = self._clock() + max(0.0, reset - api_now(headers, self._wall))
 
     @property
     def allowed(self) -> t.Optional[int]:
         """How many more requests the hourly budget allows now, as far as the pacer knows (None: no figure)."""
         return self._allowed
+
+
+def api_now(headers: t.Mapping[str, str], wall: t.Callable[[], float] = time.time) -> float:
+    """What time it is on the API's side (epoch seconds): its answer's ``Date``, else ``wall()``.
+
+    ``ratelimit-reset`` is an instant on the API's clock: measured against the answer's own
+    ``Date``, a controller whose clock is off neither waits too long nor gives up. ``Date`` has
+    whole seconds, so a wait can come out up to a second long, never short.
+    """
+    value = headers.get("Date")
+    if value:
+        try:
+            when = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError, IndexError):
+            when = None
+        if when is not None and when.tzinfo is not None:
+            return when.timestamp()
+    return wall()
 
 
 def _at_least_a_microsecond(wait: t.Optional[float]) -> t.Optional[float]:

@@ -32,7 +32,7 @@ import warnings
 
 from ..errors import APIError, MissingDependencyError, OptionError, SnapfleetError, TransportError, redact
 from .bodies import ContractError, decode_json, describe_non_json, error_fields
-from .pacing import Pacer, RequestBudget, TimeBudget
+from .pacing import Pacer, RequestBudget, TimeBudget, api_now
 
 # The oldest versions the client works with: urllib3 1.26.0 brought Retry(allowed_methods=...)
 # (1.25 raises TypeError); requests 2.25.0 is the oldest requests that accepts urllib3 1.26.
@@ -165,6 +165,25 @@ class _Call:
             headers = getattr(response, "headers", None)
             self.transport.pacer.answered(headers, getattr(response, "status", None))
 
+    def owed_wait(self, server_wait: t.Optional[float]) -> t.Optional[float]:
+        """The wait the next attempt is owed (``server_wait``, else backoff), or None when the budget cannot give it.
+
+        A retry is never sent early to fit the budget: when its wait does not fit, or the task's
+        ``total_max_wait`` is spent, the call ends, and ``refused`` says why in its error.
+        """
+        wait = self.backoff() if server_wait is None else server_wait
+        left = self.budget.left()
+        if self.budget.task.left() <= 0:
+            self.refused = "no further attempt: %s is spent" % self.budget.task.limiting()
+        elif wait > left:
+            owed = ("the API asked to wait %.1f s" if server_wait is not None
+                    else "the next attempt was owed a backoff of %.1f s") % wait
+            self.refused = "no further attempt: %s, more than %s allows (%.1f s left)" % (
+                owed, self.budget.limiting(), left)
+        else:
+            return wait
+        return None
+
     def backoff(self) -> float:
         """Exponential backoff with full jitter; the first retry goes at once (as urllib3's)."""
         factor = self.transport.retry_backoff
@@ -182,8 +201,8 @@ class _Retry(Retry):  # type: ignore[misc,valid-type]
     - TLS and certificate failures fail at once: a certificate does not get better by asking again;
     - one bound of attempts for the call (``retries`` + 1), however urllib3's and the re-reads mix;
     - waits (backoff, ``Retry-After``, ``ratelimit-reset`` after a 429 without it) draw on the
-      call's budget: backoff is shortened to fit, and when the server asks for longer than is left,
-      the answer is handed back as it is (and reported) rather than asked again too early;
+      call's budget: when the wait owed does not fit, or the task's budget is spent, the last
+      answer is handed back as it is (or the lost one reported), saying so, rather than asked again early;
     - every retry is an attempt the pacer lets start, like the first.
     """
 
@@ -202,14 +221,12 @@ class _Retry(Retry):  # type: ignore[misc,valid-type]
             return retry
         if call.attempts > call.transport.retries:
             raise MaxRetryError(_pool, url, error or "too many attempts")
-        wanted = _server_wait(self, response) if response is not None else None
-        left = call.budget.left()
-        if wanted is not None and wanted > left:
-            call.refused = "the API asked to wait %.0f s before asking again, more than %s allows (%.0f s left)" % (
-                wanted, call.budget.limiting(), left)
-            # urllib3 answers this by returning the response as it is (raise_on_status is off).
-            raise MaxRetryError(_pool, url, call.refused)
-        call.next_wait = min(call.backoff() if wanted is None else wanted, left)
+        wait = call.owed_wait(_server_wait(self, response) if response is not None else None)
+        if wait is None:
+            # urllib3 answers this by returning the response as it is (raise_on_status is off); a
+            # lost answer is raised with its own cause, and ``refused`` joins the message.
+            raise MaxRetryError(_pool, url, error or call.refused)
+        call.next_wait = wait
         return retry
 
     def sleep(self, response: t.Any = None) -> None:
@@ -232,8 +249,8 @@ def _is_tls_failure(error: BaseException) -> bool:
     return False
 
 
-def _server_wait(retry: t.Any, response: t.Any) -> t.Optional[float]:
-    """Seconds the answer asks for: Retry-After, or for a 429 without it, until ratelimit-reset."""
+def _server_wait(retry: t.Any, response: t.Any, wall: t.Callable[[], float] = time.time) -> t.Optional[float]:
+    """Seconds the answer asks for: Retry-After, or for a 429 without it, until ratelimit-reset (by the answer's Date)."""
     headers = response.headers
     value = headers.get("Retry-After")
     if value:
@@ -243,7 +260,7 @@ def _server_wait(retry: t.Any, response: t.Any) -> t.Optional[float]:
             return None
     if response.status == 429 and headers.get("ratelimit-reset"):
         try:
-            wait = float(headers["ratelimit-reset"]) - time.time()
+            wait = float(headers["ratelimit-reset"]) - api_now(headers, wall)
         except ValueError:
             return None
         return None if math.isnan(wait) else max(0.0, wait)  # NaN: no figure
@@ -434,13 +451,17 @@ class Transport:
                         fault = describe_non_json(response)
                 if call.attempts > self.retries or method not in RETRY_METHODS:
                     break  # one bound of attempts for the call, however its faults mix; a POST is never repeated
-                self.wait(call.budget, min(call.backoff(), call.budget.left()))
+                wait = call.owed_wait(None)
+                if wait is None:
+                    break
+                self.wait(call.budget, wait)
         except SnapfleetError as exc:  # also the pacer's RateLimitError before a retry
             exc.answers_lost = call.answers_lost  # type: ignore[attr-defined]
             raise
         finally:
             _CURRENT.call = None
-        error = APIError(last_status, shown, call.attempts, detail=fault, method=method)
+        error = APIError(last_status, shown, call.attempts, detail="; ".join(filter(None, (fault, call.refused))),
+                         method=method)
         error.answers_lost = call.answers_lost  # type: ignore[attr-defined]
         raise error
 
@@ -455,7 +476,8 @@ class Transport:
             # Besides requests' own, what its layers below can raise: a CA file gone (OSError), a value
             # a header or socket refuses (ValueError, OverflowError), urllib3's and http.client's faults.
             call.answered(None)
-            raise TransportError(shown, call.attempts, self.reason(exc), method=method) from None
+            reason = self.reason(exc) + ("; %s" % call.refused if call.refused else "")
+            raise TransportError(shown, call.attempts, reason, method=method) from None
         call.answered(response.raw if response.raw is not None else response)
         return response
 

@@ -20,6 +20,7 @@ import pytest
 
 from ansible_collections.snapfleet.digitalocean.plugins.module_utils.api.client import Client
 from ansible_collections.snapfleet.digitalocean.plugins.module_utils.errors import APIError, TransportError
+from ansible_collections.snapfleet.digitalocean.plugins.module_utils.http import transport
 from ansible_collections.snapfleet.digitalocean.tests.simulator import Fault, RateLimit, make_snapshots
 from ansible_collections.snapfleet.digitalocean.tests.unit.plugins.helpers import TOKEN, RawServer, http_answer
 from ansible_collections.snapfleet.digitalocean.tests.unit.plugins.module_utils.clocks import FakeTime
@@ -106,16 +107,21 @@ def test_retry_after_within_retry_max_wait_is_honoured_until_the_budget_is_spent
     assert len(sim.requests) == 3
 
 
-def test_backoff_is_shortened_to_fit_retry_max_wait(make_sim, recorder):
+def test_a_backoff_that_does_not_fit_retry_max_wait_ends_the_request_saying_so(make_sim, recorder, monkeypatch):
+    """Before: backoff was shortened to fit, and the retries went on back to back once the budget was spent."""
+    monkeypatch.setattr(transport.random, "uniform", lambda low, high: high)  # full jitter at its longest
     sim = make_sim(snapshots=SNAPSHOTS)
     sim.add_fault(Fault("status", path=LIST, status=500, times=None))
-    with _client(sim, sleeper=recorder, retries=6, retry_backoff=10, retry_max_wait=1.5) as client:
+    with _client(sim, sleeper=recorder, retries=6, retry_backoff=0.25, retry_max_wait=1.5) as client:
         with pytest.raises(APIError) as caught:
             client.list(LIST, per_page=10)
-    # Every retry is made; the waits between them add up to at most retry_max_wait.
-    assert (caught.value.status, caught.value.attempts) == (500, 7)
-    assert recorder.total <= 1.5 + 1e-9
-    assert len(sim.requests) == 7
+    # Retries owe 0, 0.5 and 1 s (1.5 s in all); the next owes 2 s, which retry_max_wait has not left.
+    assert recorder.waits == [0.5, 1.0]
+    assert (caught.value.status, caught.value.attempts) == (500, 4)
+    assert len(sim.requests) == 4
+    assert ("; no further attempt: the next attempt was owed a backoff of 2.0 s, more than retry_max_wait (1.5 s) "
+            "allows (0.0 s left); request_id ") in str(caught.value)
+    assert str(caught.value).endswith("; after 4 attempts")
 
 
 def test_rate_limit_that_really_runs_out_still_gives_the_complete_list(make_sim):

@@ -13,6 +13,7 @@ on a fake clock where the test is about how long the client would wait.
 from __future__ import annotations
 
 import bisect
+import email.utils
 import time
 import typing as t
 
@@ -20,6 +21,7 @@ import pytest
 
 from ansible_collections.snapfleet.digitalocean.plugins.module_utils.api.client import Client
 from ansible_collections.snapfleet.digitalocean.plugins.module_utils.errors import APIError, RateLimitError
+from ansible_collections.snapfleet.digitalocean.plugins.module_utils.http import pacing, transport
 from ansible_collections.snapfleet.digitalocean.plugins.module_utils.http.pacing import Pacer, RequestBudget, TimeBudget
 from ansible_collections.snapfleet.digitalocean.tests.simulator import Fault, RateLimits, make_snapshots
 from ansible_collections.snapfleet.digitalocean.tests.unit.plugins.helpers import TOKEN
@@ -129,7 +131,54 @@ def test_a_429_retry_after_holds_every_request_of_the_client():
     pacer.acquire(task)
     pacer.answered({"Retry-After": "9"}, 429)
     pacer.acquire(task)
-    assert fake.waits == [9.0]
+    assert fake.waits == pytest.approx([9.0])
+
+
+# -- the API's clock: ratelimit-reset against the answer's Date -----------------------------------
+
+API_NOW = 1_900_000_000  # what the API's clock says (an instant in 2030)
+
+
+@pytest.mark.parametrize("skew", [-3600, -30, 0, 45, 3600])
+def test_ratelimit_reset_is_measured_against_the_answers_date_whatever_the_local_clock(skew):
+    """Before: the local clock was used; an hour slow waited an hour more, an hour fast did not wait at all."""
+    fake = FakeTime()
+    pacer = Pacer(250, 60.0, clock=fake.now, sleeper=fake.sleep, wall=lambda: API_NOW + skew)
+    task = TimeBudget(600, fake.now)
+    pacer.acquire(task)
+    pacer.answered({"ratelimit-remaining": "0", "ratelimit-reset": str(API_NOW + 30),
+                    "Date": email.utils.formatdate(API_NOW, usegmt=True)})
+    pacer.acquire(task)
+    assert fake.waits == pytest.approx([30.0])
+
+
+def test_without_a_date_the_local_clock_stands_in():
+    fake = FakeTime()
+    pacer = Pacer(250, 60.0, clock=fake.now, sleeper=fake.sleep, wall=lambda: API_NOW - 20)
+    task = TimeBudget(600, fake.now)
+    pacer.acquire(task)
+    pacer.answered({"ratelimit-remaining": "0", "ratelimit-reset": str(API_NOW + 30), "Date": "not a date"})
+    pacer.acquire(task)
+    assert fake.waits == pytest.approx([50.0])
+
+
+@pytest.mark.parametrize("skew", [-3600, 0, 3600])
+def test_a_429_without_retry_after_waits_until_ratelimit_reset_by_the_answers_date(skew):
+    class Answer:
+        status = 429
+        headers = {"ratelimit-remaining": "0", "ratelimit-reset": str(API_NOW + 12),
+                   "Date": email.utils.formatdate(API_NOW, usegmt=True)}
+
+    wait = transport._server_wait(None, Answer(), wall=lambda: API_NOW + skew)  # pylint: disable=protected-access
+    assert wait == pytest.approx(12.0)
+
+
+def test_the_simulator_dates_its_answers(make_sim):
+    """What the tests above rely on from a server: http.server's send_response() sends Date."""
+    sim = make_sim(snapshots=make_snapshots(count=1, seed=3))
+    with Client(TOKEN, api_url=sim.url) as client:
+        _body, _attempts, headers = client.transport.get_json("GET", LIST, None)
+    assert abs(pacing.api_now(headers, wall=lambda: 0.0) - time.time()) < 5
 
 
 def test_request_budget_is_a_sum_within_the_tasks_deadline():
@@ -152,64 +201,92 @@ def _client(sim: t.Any, fake: FakeTime, **kwargs: t.Any) -> Client:
     return Client(TOKEN, api_url=sim.url, clock=fake.now, sleeper=fake.sleep, **kwargs)
 
 
+@pytest.fixture(name="longest_jitter")
+def fixture_longest_jitter(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Full jitter at its longest, so that each backoff is known: 0, then 2, 4, 8... times retry_backoff / 2."""
+    monkeypatch.setattr(transport.random, "uniform", lambda low, high: high)
+
+
 @pytest.mark.parametrize("kind", ["truncated", "cut_json", "not_json"])
-def test_cut_off_answers_wait_at_most_retry_max_wait_in_all(make_sim, kind):
+def test_cut_off_answers_wait_at_most_retry_max_wait_in_all(make_sim, kind, longest_jitter):
     """Before: the re-reads of cut-off bodies kept their own bound (retry_max_wait 1.5 waited 7.5 s)."""
     fake = FakeTime()
     sim = make_sim(snapshots=make_snapshots(count=5, seed=3))
     sim.add_fault(Fault(kind, path=LIST, times=None))
-    with _client(sim, fake, retries=5, retry_max_wait=1.5) as client, pytest.raises(APIError) as caught:
+    with _client(sim, fake, retries=5, retry_backoff=0.25, retry_max_wait=1.5) as client, pytest.raises(APIError) as caught:
         client.list(LIST)
-    assert caught.value.attempts == 6
-    assert fake.total <= 1.5 + 1e-9
+    # Waits of 0, 0.5 and 1 s; the fourth retry would owe 2 s and is not sent early instead.
+    assert caught.value.attempts == 4 == len(sim.requests)
+    assert fake.total == 1.5
+    assert "no further attempt: the next attempt was owed a backoff of 2.0 s, more than retry_max_wait (1.5 s)" in (
+        str(caught.value))
 
 
-def test_mixed_faults_share_one_budget_and_one_bound_of_attempts(make_sim):
+def test_mixed_faults_share_one_budget_and_one_bound_of_attempts(make_sim, longest_jitter):
     fake = FakeTime()
     sim = make_sim(snapshots=make_snapshots(count=5, seed=3))
     for kind in ("truncated", "drop", "cut_json"):
         sim.add_fault(Fault(kind, path=LIST, times=2))
     sim.add_fault(Fault("status", path=LIST, status=503, times=None))
-    with _client(sim, fake, retries=5, retry_max_wait=2.0) as client, pytest.raises(APIError) as caught:
+    with _client(sim, fake, retries=4, retry_backoff=0.125, retry_max_wait=2.0) as client, pytest.raises(APIError) as caught:
         client.list(LIST)
-    assert caught.value.attempts == 6 == len(sim.requests)
-    assert fake.total <= 2.0 + 1e-9
+    # Waits of 0, 0.25, 0.5 and 1 s fit in 2 s; a sixth attempt would be beyond retries=4.
+    assert caught.value.attempts == 5 == len(sim.requests)
+    assert fake.total == 1.75
 
 
-def test_a_task_waits_at_most_total_max_wait_across_its_requests(make_sim):
+def test_a_task_waits_at_most_total_max_wait_across_its_requests(make_sim, longest_jitter):
     fake = FakeTime()
     sim = make_sim(snapshots=make_snapshots(count=50, seed=3))
-    sim.add_fault(Fault("status", path=LIST, status=503, times=None))
     sim.add_fault(Fault("status", path="/v2/snapshots/*", status=503, times=None))
-    ids = [s["id"] for s in sim.snapshots[:6]]
-    with _client(sim, fake, retries=5, retry_max_wait=4.0, total_max_wait=9.0, concurrency=1) as client:
-        results = client.delete_snapshots(ids)
-    # Every answer a 5xx: each DELETE may have taken effect, so its outcome is unknown (never "failed").
-    assert [(r.outcome, r.error.status) for r in results] == [("unknown", 503)] * 6  # type: ignore[union-attr]
-    assert fake.total <= 9.0 + 1e-9
-    assert fake.total > 4.0  # more than one request waited: the bound is the task's, not one request's
+    ids = [s["id"] for s in sim.snapshots[:2]]
+    with _client(sim, fake, retries=5, retry_backoff=1.0, retry_max_wait=4.0, total_max_wait=5.0,
+                 concurrency=1) as client, client.one_task():
+        with pytest.raises(APIError) as first:
+            client.get_snapshot(ids[0])
+        with pytest.raises(APIError) as second:
+            client.get_snapshot(ids[1])
+    # The first request waits 0 and 2 s; 4 s more would pass its retry_max_wait (4 s). The second
+    # waits 0 and 2 s more: 4 s of the task's 5; a retry owed 4 s does not fit in the 1 s left.
+    assert (first.value.attempts, second.value.attempts) == (3, 3)
+    assert fake.total == 4.0
+    assert "owed a backoff of 4.0 s, more than retry_max_wait (4 s) allows (2.0 s left)" in str(first.value)
+    assert "owed a backoff of 4.0 s, more than total_max_wait (5 s) allows (1.0 s left)" in str(second.value)
 
 
-def test_each_operation_gets_its_own_task_budget(make_sim):
+def test_a_spent_task_budget_sends_no_retry_and_says_so(make_sim):
+    """Before: once total_max_wait was spent, the retries went on back to back until retries ran out."""
     fake = FakeTime()
     sim = make_sim(snapshots=make_snapshots(count=5, seed=3))
     sim.add_fault(Fault("status", path=LIST, status=503, times=None))
-    with _client(sim, fake, retries=3, retry_max_wait=5.0, total_max_wait=5.0) as client:
+    with _client(sim, fake, retries=50, retry_backoff=0, total_max_wait=3.0) as client, client.one_task():
+        fake.sleep(3.0)  # the task's time passes (a slow first request, say)
+        with pytest.raises(APIError) as caught:
+            client.list(LIST)
+    assert caught.value.attempts == 1 == len(sim.requests)
+    assert "no further attempt: total_max_wait (3 s) is spent; " in str(caught.value)
+
+
+def test_each_operation_gets_its_own_task_budget(make_sim, longest_jitter):
+    fake = FakeTime()
+    sim = make_sim(snapshots=make_snapshots(count=5, seed=3))
+    sim.add_fault(Fault("status", path=LIST, status=503, times=None))
+    with _client(sim, fake, retries=3, retry_backoff=1.0, retry_max_wait=5.0, total_max_wait=5.0) as client:
         for _index in range(2):
             with pytest.raises(APIError):
                 client.list(LIST)
-    assert fake.total > 5.0  # the second listing had a budget of its own
+    assert fake.total == 4.0  # 0 and 2 s each: the second listing had a budget of its own
 
 
-def test_operations_inside_one_task_share_its_budget(make_sim):
+def test_operations_inside_one_task_share_its_budget(make_sim, longest_jitter):
     fake = FakeTime()
     sim = make_sim(snapshots=make_snapshots(count=5, seed=3))
     sim.add_fault(Fault("status", path=LIST, status=503, times=None))
-    with _client(sim, fake, retries=3, retry_max_wait=5.0, total_max_wait=5.0) as client, client.one_task():
+    with _client(sim, fake, retries=3, retry_backoff=1.0, retry_max_wait=5.0, total_max_wait=5.0) as client, client.one_task():
         for _index in range(3):
             with pytest.raises(APIError):
                 client.list(LIST)
-    assert 0 < fake.total <= 5.0 + 1e-9
+    assert fake.total == 4.0  # 0 and 2 s, then 0 and 2 s; the third's 2 s would not fit in the 1 s left
 
 
 # -- against the simulator's documented limits ------------------------------------------------------

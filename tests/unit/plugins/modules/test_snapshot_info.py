@@ -96,8 +96,11 @@ def test_persistent_server_error_reports_the_attempts(make_sim):
     sim = make_sim(snapshots=SNAPSHOTS)
     sim.add_fault(Fault("status", path="/v2/snapshots", status=503, times=None))
     result, _raw = _run({"token": TOKEN, "api_url": sim.url, "retries": 2, "retry_max_wait": 0})
-    assert (result["failed"], result["status"], result["error"]["attempts"]) == (True, 503, 3)
-    assert len(sim.requests) == 3
+    # The first retry goes at once; the second is owed a backoff that retry_max_wait 0 cannot give.
+    assert (result["failed"], result["status"], result["error"]["attempts"]) == (True, 503, 2)
+    assert len(sim.requests) == 2
+    assert "no further attempt: the next attempt was owed a backoff of " in result["msg"]
+    assert "more than retry_max_wait (0 s) allows (0.0 s left)" in result["msg"]
 
 
 def test_transport_error_result():
