@@ -20,6 +20,8 @@ options:
   token:
     description:
       - DigitalOcean API token, sent only in the C(Authorization) header.
+      - Surrounding whitespace (the line break a YAML C(|) block or a paste leaves) is removed. A token that still
+        holds a line break, tab, control or non-ASCII character is refused before any request, and never shown.
       - If not set, the first of these environment variables that is set is used, in this order
         E(DIGITALOCEAN_ACCESS_TOKEN), E(DIGITALOCEAN_TOKEN), E(DO_API_TOKEN), E(DO_API_KEY),
         E(DO_OAUTH_TOKEN), E(OAUTH_TOKEN).
@@ -38,7 +40,8 @@ options:
     default: https://api.digitalocean.com
   timeout:
     description:
-      - Seconds to wait for each request to connect and for each answer, before it is retried.
+      - Seconds to wait for each request to connect and for each answer, before it is retried. At most 31536000
+        (a year), as for O(retry_max_wait) and O(total_max_wait).
       - If not set, the environment variable E(DIGITALOCEAN_TIMEOUT) is used.
     type: float
     default: 30
@@ -54,7 +57,8 @@ options:
       - A PEM file of CA certificates, or a directory of them prepared with C(openssl rehash), to verify the
         API's certificate with instead of the system's (as the C(ca_path) option of the C(ansible.builtin.uri) module does),
         for an API reached through a TLS-inspecting proxy or signed by a private certificate authority.
-      - Ignored when O(validate_certs=false).
+      - Ignored when O(validate_certs=false). A path that does not exist or cannot be read is an option error,
+        as is one named by E(REQUESTS_CA_BUNDLE) or E(CURL_CA_BUNDLE) when they are used.
       - This option and O(validate_certs=false) win over E(REQUESTS_CA_BUNDLE) and E(CURL_CA_BUNDLE); with neither,
         those variables are honoured as C(requests) does (and the system's CA certificates are used without them).
       - If not set, the environment variable E(DIGITALOCEAN_CA_PATH) is used.
@@ -92,7 +96,9 @@ options:
     default: 5
   retry_max_wait:
     description:
-      - The most seconds one request may spend waiting between its retries, all waits added up.
+      - The most seconds one request may spend waiting between its retries, all waits added up. A retry is never
+        sent earlier than the backoff or C(Retry-After) it is owed; when that wait does not fit, the request fails
+        saying so.
       - If not set, the environment variable E(DIGITALOCEAN_RETRY_MAX_WAIT) is used.
     type: float
     default: 60
@@ -111,6 +117,8 @@ options:
   token:
     description:
       - DigitalOcean API token, sent only in the C(Authorization) header.
+      - Surrounding whitespace (the line break a YAML C(|) block or a paste leaves) is removed. A token that still
+        holds a line break, tab, control or non-ASCII character is refused before any request, and never shown.
       - When several of the environment variables are set, E(DIGITALOCEAN_ACCESS_TOKEN) wins, then
         E(DIGITALOCEAN_TOKEN), E(DO_API_TOKEN), E(DO_API_KEY), E(DO_OAUTH_TOKEN), E(OAUTH_TOKEN).
       - A read-only token is enough.
@@ -141,7 +149,8 @@ options:
       - name: digitalocean_api_url
   timeout:
     description:
-      - Seconds to wait for each request to connect and for each answer, before it is retried.
+      - Seconds to wait for each request to connect and for each answer, before it is retried. At most 31536000
+        (a year), as for O(retry_max_wait) and O(total_max_wait).
     type: float
     default: 30
     env:
@@ -163,7 +172,8 @@ options:
       - A PEM file of CA certificates, or a directory of them prepared with C(openssl rehash), to verify the
         API's certificate with instead of the system's (as the C(ca_path) option of the C(ansible.builtin.uri) module does),
         for an API reached through a TLS-inspecting proxy or signed by a private certificate authority.
-      - Ignored when O(validate_certs=false).
+      - Ignored when O(validate_certs=false). A path that does not exist or cannot be read is an option error,
+        as is one named by E(REQUESTS_CA_BUNDLE) or E(CURL_CA_BUNDLE) when they are used.
       - This option and O(validate_certs=false) win over E(REQUESTS_CA_BUNDLE) and E(CURL_CA_BUNDLE); with neither,
         those variables are honoured as C(requests) does (and the system's CA certificates are used without them).
     type: path
@@ -213,7 +223,9 @@ options:
       - name: digitalocean_retries
   retry_max_wait:
     description:
-      - The most seconds one request may spend waiting between its retries, all waits added up.
+      - The most seconds one request may spend waiting between its retries, all waits added up. A retry is never
+        sent earlier than the backoff or C(Retry-After) it is owed; when that wait does not fit, the request fails
+        saying so.
     type: float
     default: 60
     env:
