@@ -181,12 +181,9 @@ def _volume(client: t.Any, request: Request, decision: rotation.Decision, before
     except APIError as exc:
         if not creation.is_volume_rate_limit(exc):
             raise
-        if request.min_age is not None:
-            # Someone took a snapshot since the listing was read: min_age may now say it is not due.
-            again = rotation.decide(_listed(client, request), request.min_age,
-                                    datetime.datetime.now(datetime.timezone.utc))
-            if not again.due:
-                return _not_due(client, request, again)
+        again = _read_again(client, request) if request.min_age is not None else None
+        if again is not None and not again.due:
+            return _not_due(client, request, again)
         raise SnapfleetError(
             "DigitalOcean API error: POST %s answered HTTP %s; %s: %s; request_id %s. DigitalOcean takes at most one "
             "snapshot of a volume every %d minutes, and this is not retried: run the task later, or set min_age to "
@@ -194,6 +191,16 @@ def _volume(client: t.Any, request: Request, decision: rotation.Decision, before
                 exc.path, exc.status, exc.api_id or "error", exc.api_message, exc.request_id or "none",
                 rotation.VOLUME_INTERVAL_MINUTES, rotation.VOLUME_INTERVAL_MINUTES)) from None
     return _made(request, decision, snapshot)
+
+
+def _read_again(client: t.Any, request: Request) -> t.Optional[rotation.Decision]:
+    """After the 10-minute refusal: someone took a snapshot since the listing was read, and min_age may now say it
+    is not due. None when the listing cannot be read now (the pacer may hold after a 429): the refusal is reported."""
+    try:
+        listed = _listed(client, request)
+    except SnapfleetError:
+        return None
+    return rotation.decide(listed, request.min_age, datetime.datetime.now(datetime.timezone.utc))
 
 
 def _made(request: Request, decision: rotation.Decision, snapshot: dict, action: t.Optional[dict] = None) -> dict:
