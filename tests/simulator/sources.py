@@ -118,8 +118,11 @@ def make_sources(snapshots: Iterable[Snapshot], *, seed: int = 1, orphan_share: 
             rid = str(rng.randrange(400_000_000, 500_000_000))
         taken.add(rid)
         sources.droplets[rid] = Source(rid, f"idle-{index + 1:02d}", "fra1", ["env:dev"], gpu=index % 3 == 2)
+    named = {rid.lower() for k, rid in firsts if k == "volume"}
     for index in range(idle_volumes):
         rid = new_uuid(rng)
+        while rid in named or rid in sources.volumes:  # the snapshot generator draws its UUIDs from the same seeds
+            rid = new_uuid(rng)
         sources.volumes[rid] = Source(rid, f"scratch-{index + 1:02d}", "ams3", [])
     return sources
 

@@ -38,6 +38,13 @@ def test_make_sources_is_deterministic_and_leaves_a_share_out():
     assert len(SOURCES.orphaned) == int(len([k for k in named if k[0] == "droplet"]) * 0.25) + int(
         len([k for k in named if k[0] == "volume"]) * 0.25)
     assert not SOURCES.orphaned & set(SOURCES.droplets) and not SOURCES.orphaned & set(SOURCES.volumes)
+    # The idle ones are new resources, never one the snapshots name (whose record would be overwritten).
+    for seed in range(1, 30):
+        snapshots = make_snapshots(count=50, seed=seed, droplets=5, volumes=5)
+        book = make_sources(snapshots, seed=seed, idle_droplets=3, idle_volumes=3)
+        assert len(book.droplets) == len({s["resource_id"] for s in snapshots if s["resource_type"] == "droplet"}) + 3
+        assert len(book.volumes) == len({s["resource_id"] for s in snapshots if s["resource_type"] == "volume"}) + 3
+        assert sum(1 for v in book.volumes.values() if v.name.startswith("scratch-")) == 3
 
 
 def test_droplets_default_and_gpus(sim, client):
