@@ -115,18 +115,19 @@ def _diff(request: Request, before: t.Optional[dict], after: t.Optional[dict]) -
     def line(snapshot: t.Optional[dict]) -> str:
         if snapshot is None:
             return "newest snapshot of %s: none\n" % _shown(request)
-        return "newest snapshot of %s: %s %s (created %s, tags [%s])\n" % (
-            _shown(request), snapshot.get("id") or "(new)", snapshot.get("name"),
-            snapshot.get("created_at") or "now", ", ".join(snapshot.get("tags") or []))
+        # The listing read to decide has no tags (it is read without them): only the new snapshot shows its own.
+        tags = ", tags [%s]" % ", ".join(snapshot["tags"]) if "tags" in snapshot else ""
+        return "newest snapshot of %s: %s %s (created %s%s)\n" % (
+            _shown(request), snapshot.get("id") or "(new)", snapshot.get("name"), snapshot.get("created_at") or "now",
+            tags)
     return {"before": line(before), "after": line(after)}
 
 
-def take(client: t.Any, request: Request, check_mode: bool, now: t.Optional[datetime.datetime] = None) -> dict:
+def take(client: t.Any, request: Request, check_mode: bool) -> dict:
     """Take the snapshot when it is due; return the module's result (``changed``, ``created``, ``snapshot``...)."""
-    now = now or datetime.datetime.now(datetime.timezone.utc)
     with client.one_task() as task:
         existing = _listed(client, request)
-        decision = rotation.decide(existing, request.min_age, now)
+        decision = rotation.decide(existing, request.min_age, datetime.datetime.now(datetime.timezone.utc))
         if not decision.due:
             return _not_due(client, request, decision, check_mode)
         if request.resource_type == "volume":

@@ -84,10 +84,15 @@ def age_everything(sim: t.Any, hours: int) -> None:
 def test_volume_snapshot_is_taken_with_its_tags_in_one_post(sim):
     volume = first(sim.snapshots, "volume")
     before = {s["id"] for s in of(sim, volume)}
-    result = _run(sim, resource_id=volume, tags=["backup", "env:prod"])
+    newest = max(of(sim, volume), key=lambda s: s["created_at"])
+    result = _run(sim, resource_id=volume, tags=["backup", "env:prod"], _ansible_diff=True)
     assert result["changed"] is True and result["created"] is True
     new = [s for s in of(sim, volume) if s["id"] not in before]
     assert len(new) == 1
+    assert result["diff"]["before"] == "newest snapshot of volume %s: %s %s (created %s)\n" % (
+        volume, newest["id"], newest["name"], newest["created_at"])
+    assert result["diff"]["after"] == "newest snapshot of volume %s: %s nightly (created %s, tags [backup, env:prod])\n" % (
+        volume, new[0]["id"], new[0]["created_at"])
     assert result["snapshot"] == new[0]
     assert new[0]["name"] == "nightly" and new[0]["tags"] == ["backup", "env:prod"]
     assert posts(sim) == ["/v2/volumes/%s/snapshots" % volume]
