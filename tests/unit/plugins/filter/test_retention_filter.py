@@ -91,3 +91,17 @@ def test_bad_input(value: t.Any, words: str) -> None:
 def test_the_policy_is_checked_before_the_input() -> None:
     with pytest.raises(AnsibleFilterError, match="keep_daily: must be 0 or more"):
         retention("not a list", keep_daily=-5)
+
+
+@pytest.mark.parametrize("policy", [{}, {"keep_within": ""}, {"keep_daily": 0, "keep_within": "0d"}])
+def test_an_empty_policy_warns_and_prunes_nothing(monkeypatch: pytest.MonkeyPatch, policy: dict) -> None:
+    from ansible.utils.display import Display  # pylint: disable=import-outside-toplevel
+
+    warned: t.List[str] = []
+    monkeypatch.setattr(Display, "warning", lambda _self, text, *args, **kwargs: warned.append(text))
+    out = retention(SNAPS, **policy)
+    assert out["prune"] == [] and len(out["keep"]) == len(SNAPS)
+    assert warned == ["snapfleet.digitalocean.retention: " + engine.EMPTY_POLICY_WARNING]
+    warned.clear()
+    retention(SNAPS, keep_last=1)
+    assert warned == []
