@@ -5,103 +5,21 @@
 
 """Reading a whole listing page by page while the account may change: the listing guarantee.
 
-Pure logic over a thread-safe ``read_page(number) -> Page`` callable (the client
-supplies it and it raises the collection's errors); no HTTP here.
+Pure logic over a thread-safe ``read_page(number) -> Page`` callable (the client supplies it
+and it raises the collection's errors); no HTTP here.
 
-The guarantee (``consistency: standard``)
------------------------------------------
-Every snapshot that exists for the whole listing appears exactly once; no
-snapshot appears twice; one created or deleted meanwhile may or may not appear.
-It holds, without failing, while snapshots are only created (at the end or
-anywhere) or only deleted (anywhere), however many.
+``consistency: standard``: every snapshot that exists for the whole listing appears exactly
+once and none twice; one created or deleted meanwhile may or may not appear. It holds without
+failing while snapshots are only created or only deleted. A quiet listing of ``T`` snapshots
+costs exactly ``max(1, ceil(T / per_page))`` requests; a changing one at most ``2 * N + 4``
+(``N`` the pages of the largest ``meta.total`` seen), beyond which it raises
+IncompleteListingError. Its blind spot: creations and deletions that cancel out in
+``meta.total`` between two page reads.
 
-Cost, exactly: a quiet listing of ``T`` snapshots costs ``n = max(1, ceil(T / per_page))``
-requests (page 1, then pages 2..n concurrently). While the account changes it
-costs at most ``2 * N + 4`` requests, ``N`` being the page count of the largest
-``meta.total`` any page reported (page 1 read up to 3 times counts in it); a
-round that would pass that bound, or a listing that grew past ``2 * n + 4``
-pages while it was read, raises IncompleteListingError saying the account kept
-changing faster than it could be read, with how many changes were seen. A
-``meta.total`` implying more than ``max_pages`` pages (default 5000, the API's
-hourly request budget) is refused before any further request.
+``consistency: strict``: whole reads until two in a row agree (at most 5), else
+IncompleteListingError.
 
-"Without failing" has a measured regime (tests/unit/plugins/module_utils/test_paging.py
-models the API; pages of a round served in ANY order among those in flight):
-read one page at a time, it never failed, up to 3 changes per request. With
-25 in flight served in random order, it stays under ``2 * n`` while the changes
-during one round of in-flight requests stay under about a fifth of a page
-(per_page 200: up to 2 changes per request; real accounts change far slower
-than the 100 requests a second a listing makes), and fails cleanly beyond.
-
-Why it works
-------------
-Model: the API lists snapshots in one order that creations and deletions never
-reorder (a creation inserts, a deletion removes); page ``j`` answers positions
-``(j-1)*p .. j*p-1`` of the list as it is at the moment it is served, and
-``meta.total`` as of that moment. A snapshot ``s`` that exists throughout has a
-position ``pos(t)``.
-
-*Only deletions* (or *only creations*): ``meta.total`` is then a clock: two
-answers with the same total saw the same list, and between two answers whose
-totals are ``T < T'``, ``s`` moved by ``pos(T') - pos(T)`` in ``[0, T' - T]`` (under
-deletions the later answer has the smaller total and ``s`` moved back at most by
-the number deleted; under creations the later answer has the larger total and
-``s`` moved forward at most by the number created). ``s`` is missed exactly when
-its trajectory avoids every page read: at every read of page ``j`` at total
-``T``, ``pos(T)`` lies outside page ``j``.
-
-Two checks; either suffices. The first (``_Coverage``): over the distinct
-totals ``v_1 < ... < v_m`` of the reads, compute the positions an unseen survivor could hold, ``S_1 = [0, v_1)``
-minus the pages read at ``v_1``, ``S_{i+1} = (S_i + [0, v_{i+1} - v_i]) ∩ [0, v_{i+1})``
-minus the pages read at ``v_{i+1}`` (unions of intervals). If ``S_m`` is empty,
-no such trajectory exists: every survivor was read. This holds for any order
-in which concurrent pages were served. With one read per page it reduces to
-the rule "a survivor can be missed only at a boundary k|k+1 where page k
-reported a LARGER total than page k+1" (let ``g(j)`` be the page of ``s`` when page
-``j`` was read, minus ``j``: ``g(1) >= 0``, ``g(n) <= 0`` when page n covers the end;
-if ``g`` never hits 0 there is k with ``g(k) > 0 > g(k+1)``: ``s`` crossed the boundary
-backwards between the reads, which under monotone change needs ``T_k > T_{k+1}``).
-Every other boundary can only show a snapshot twice, which the merge removes.
-
-The second (``_chained``) uses the ids: two snapshots one read showed side by
-side had nothing between them then, so no snapshot that existed throughout lies
-between them; nor between the last of page k and the first of page k+1 read at
-the same total. A chain of such pairs from a snapshot shown first to one shown
-last leaves no room for a survivor that was not read; re-reads of shifted
-windows often close old page boundaries this way.
-
-Repair: when neither check passes, a backward pass gives the positions on escaping
-trajectories at every total. Under deletions (later rounds report smaller
-totals) the escaped snapshots are, now, at or before their positions at the
-smallest total; under creations at or after their positions at the largest; the
-next round re-reads those pages, widened by the drift the last round showed,
-in the order that is safe for that direction (descending page numbers under
-deletions, ascending under creations), then checks again. The end is just more
-positions: while the largest total says there are more snapshots than the
-pages read hold, the pages beyond are read. Once a round is served without
-changes, the check passes, so a stream of changes that pauses ends the listing.
-
-Merge: every read is a window of one order (existing snapshots never change
-their relative order), so a topological merge of all the reads keeps every
-page's order; duplicates are removed keeping the copy read last. A quiet
-listing comes out exactly in the API's order. After changes, two neighbours
-that no read showed together (across a page boundary, read at different
-totals) are placed by what the totals imply and by their estimated places: a
-best effort that can swap such a pair (the reads do not always tell).
-
-The blind spot of ``standard``: ``meta.total`` is the only clock. A snapshot can be
-missed only when, between two of the page reads, its place in the list moved by
-more than ``meta.total`` did, or against it: creations and deletions that cancel
-out in ``meta.total``, wholly or partly, e.g. a rotation (the oldest snapshot
-deleted after page 1 was served and a new one created at the end: every later
-snapshot slides back one place, ``meta.total`` stays the same, and the one that
-slid from page 2 onto page 1 is never read). ``consistency: strict`` reads the
-whole listing (each read under the standard rule) until two reads in a row
-give the same ids in the same order, at most 5 reads (so at least ``2 * n``
-requests), and otherwise fails saying the account kept changing. What it
-returns was read in full by two reads in a row, so it is a subset of the
-account as it was between them; a snapshot that existed throughout both is
-missing only if the blind spot hit it in both.
+Why this holds, the measured regime and the merge: docs/developer/design.md.
 """
 
 from __future__ import annotations
@@ -429,11 +347,14 @@ class _Reader:
 
     def _merge(self) -> Listing:
         reads = sorted(self.reads, key=lambda read: read.seq)
+        # meta.total is the API's count, as of its latest answer: while the account changed, the
+        # snapshots returned (those that existed throughout, and some that did not) can differ from it.
+        total = reads[-1].total
         quiet = _quiet(reads, self.per_page)
         if quiet is not None:
-            return Listing(quiet, len(quiet), {})
+            return Listing(quiet, total, {})
         merged = _topological_merge(reads, self.per_page, self._overall_direction())
-        return Listing(merged, len(merged), {})
+        return Listing(merged, total, {})
 
 
 def _quiet(reads: t.List[_Read], per_page: int) -> t.Optional[t.List[dict]]:

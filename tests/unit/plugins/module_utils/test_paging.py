@@ -293,6 +293,18 @@ def test_head_deletions_are_repaired_and_cost_at_most_twice():
     assert 10 < model.served <= 2 * 10 + paging.EXTRA_REQUESTS
 
 
+def test_meta_total_after_a_changing_listing_is_the_apis_latest_count():
+    """Before: the number returned; the docs say meta.total is what the API counted."""
+    def head_deletion(_read: int) -> t.Sequence[Change]:
+        return [("delete", 0.0)]
+
+    model = Model(100, 10, head_deletion)
+    listing = read_listing(model.read_page, 10, 1)
+    # Sequential reads: the last page served is the latest answer, and its meta.total the API's count then.
+    assert listing.total == len(model.states[-1]) < 100
+    assert listing.total != len(listing.snapshots)
+
+
 @pytest.mark.parametrize("kind", ["head", "at", "end"])
 def test_continuous_creations_anywhere_do_not_fail(kind):
     rng = random.Random(kind)
