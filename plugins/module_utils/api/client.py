@@ -18,11 +18,12 @@ lookup on the controller.
 from __future__ import annotations
 
 import contextlib
+import threading
 import time
 import typing as t
 from concurrent.futures import ThreadPoolExecutor
 
-from ..errors import APIError, SnapfleetError, redact
+from ..errors import APIError, SnapfleetError, TransportError, redact
 from ..http.pacing import TimeBudget
 from ..http.transport import HAS_REQUESTS, REQUESTS_IMPORT_ERROR, Transport, require_requests, shown_path
 from . import defaults, paths
@@ -44,7 +45,18 @@ _DELETE_SCOPE = ("deleting a snapshot needs a token with the snapshot:delete sco
 
 
 class DeleteResult(t.NamedTuple):
-    """What happened to one snapshot of ``delete_snapshots``: ``deleted``, ``gone`` or ``failed`` (with ``error``)."""
+    """What happened to one snapshot of ``delete_snapshots``.
+
+    ``outcome`` is one of:
+
+    - ``deleted``: this call's DELETE took effect (a 204, or a 404 on a retry after an attempt that
+      may have reached the API but whose answer was lost: a timeout, a dropped connection, a 5xx);
+    - ``gone``: the first attempt answered 404, the snapshot was absent before this call;
+    - ``failed``: the API refused (``error`` says how) and nothing took effect;
+    - ``unknown``: every answer was lost or a 5xx, so the DELETE may or may not have taken effect
+      (``error`` is the last one); a GET of the snapshot tells;
+    - ``not_tried``: no DELETE was sent, as an earlier one showed the token cannot delete (401, 403).
+    """
 
     id: str
     outcome: str
@@ -187,44 +199,67 @@ class Client:
     # -- deleting ---------------------------------------------------------------------------------
 
     def delete_snapshot(self, snapshot_id: str) -> str:
-        """``DELETE /v2/snapshots/{snapshot_id}``: ``"deleted"`` (204) or ``"gone"`` (404); raises APIError else.
+        """``DELETE /v2/snapshots/{snapshot_id}``: ``"deleted"`` or ``"gone"`` (see DeleteResult); raises else.
 
-        A 403 names the scope the token lacks (``snapshot:delete``).
+        Raises APIError or TransportError when the DELETE failed or its outcome is unknown
+        (``delete_snapshots`` tells those apart). A 403 names the scope the token lacks (``snapshot:delete``).
         """
         with self.transport.quiet():
-            return self._delete(snapshot_id, self._task())
+            outcome, error = self._delete(snapshot_id, self._task())
+        if error is not None:
+            raise error
+        return outcome
 
     def delete_snapshots(self, ids: t.Sequence[str]) -> t.List[DeleteResult]:
         """Delete several snapshots, up to ``concurrency`` at once within the rate limits; in the order of ``ids``.
 
-        Never raises for one snapshot: each result says ``deleted``, ``gone`` or ``failed`` with its error.
+        Never raises for one snapshot: each result has its outcome (see DeleteResult). The first
+        DELETE goes alone. After a 401, or a 403 before any DELETE succeeded (a token without the
+        ``snapshot:delete`` scope), no further DELETE is sent: the rest are ``not_tried``.
         """
         task = self._task()
+        ids = list(ids)
+        hopeless = threading.Event()
+        succeeded = threading.Event()
 
         def one(snapshot_id: str) -> DeleteResult:
-            try:
-                return DeleteResult(str(snapshot_id).strip(), self._delete(snapshot_id, task))
-            except SnapfleetError as exc:
-                return DeleteResult(str(snapshot_id).strip(), "failed", exc)
+            shown = str(snapshot_id).strip()
+            if hopeless.is_set():
+                return DeleteResult(shown, "not_tried")
+            outcome, error = self._delete(snapshot_id, task)
+            status = getattr(error, "status", None)
+            if outcome in ("deleted", "gone"):
+                succeeded.set()
+            elif status == 401 or (status == 403 and not succeeded.is_set()):
+                hopeless.set()
+            return DeleteResult(shown, outcome, error)
 
         with self.transport.quiet():
-            return self._each(one, ids)
+            first = [one(snapshot_id) for snapshot_id in ids[:1]]
+            return first + self._each(one, ids[1:])
 
-    def _delete(self, snapshot_id: str, task: TimeBudget) -> str:
-        path = paths.snapshot(snapshot_id)
+    def _delete(self, snapshot_id: str, task: TimeBudget) -> t.Tuple[str, t.Optional[SnapfleetError]]:
+        """One DELETE: (outcome, error) as DeleteResult has them."""
         try:
+            path = paths.snapshot(snapshot_id)
             self.transport.get_json("DELETE", path, None, task)
         except APIError as exc:
+            lost = getattr(exc, "answers_lost", 0)
             if exc.status == 404:
-                return "gone"
+                return ("deleted" if lost else "gone"), None
             if exc.status == 403:
                 detail = "; ".join(d for d in (exc.detail, _DELETE_SCOPE) if d)
                 error = APIError(403, exc.path, exc.attempts, exc.api_id, exc.api_message, exc.request_id,
                                  exc.content_type, detail, method="DELETE")
                 error.message = redact(error.message, [self._token])
-                raise error from None
-            raise
-        return "deleted"
+                return "failed", error
+            # The last answer was a 5xx (or another fault) after an attempt that may have taken effect.
+            return ("unknown" if lost and (exc.status >= 500 or exc.status == 429) else "failed"), exc
+        except TransportError as exc:
+            return ("unknown" if getattr(exc, "answers_lost", 0) else "failed"), exc
+        except SnapfleetError as exc:  # the pacer's RateLimitError: a retry that could not be sent in time
+            return ("unknown" if getattr(exc, "answers_lost", 0) else "failed"), exc
+        return "deleted", None
 
     # -- helpers ----------------------------------------------------------------------------------
 
@@ -235,4 +270,3 @@ class Client:
         with ThreadPoolExecutor(max_workers=min(self.concurrency, len(ids)), thread_name_prefix="snapfleet-id") as pool:
             # map() keeps the order of ids and re-raises the first failure in that order.
             return list(pool.map(work, ids))
-

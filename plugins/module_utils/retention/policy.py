@@ -54,6 +54,7 @@ EMPTY_POLICY_WARNING = ("no policy was specified: no keep_* rule was given (or e
                         "pruned; give at least one, such as keep_daily: 7")
 REASON_GUARD = "newest snapshot of the group, kept because the policy would prune every snapshot of it (allow_empty_group is false)"
 
+
 def load_zone(option: str, name: t.Any) -> datetime.tzinfo:
     """The IANA time zone ``name``; OptionError when it is not one."""
     if not isinstance(name, str) or not name.strip():
