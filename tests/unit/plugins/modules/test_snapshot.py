@@ -344,3 +344,18 @@ def test_a_post_the_tokens_rate_limit_refused_is_sent_again(sim):
     assert result["created"] is True
     assert [r.status for r in sim.requests if r.method == "POST"] == [429, 201]
     assert len(of(sim, volume)) == count + 1
+
+
+def test_faults_while_waiting_and_tagging_are_retried_and_nothing_is_made_twice(sim):
+    droplet = first(sim.snapshots, "droplet")
+    before = {s["id"] for s in of(sim, droplet)}
+    sim.add_fault(Fault("status", status=500, path="/v2/actions/*", times=2))
+    sim.add_fault(Fault("lost", status=502, path="/v2/tags", method="POST"))  # a tag is created, its answer lost
+    sim.add_fault(Fault("drop", path="/v2/tags/backup/resources", method="POST"))
+    result = _run(sim, resource_id=droplet, tags=["backup"], retries=3)
+    new = [s for s in of(sim, droplet) if s["id"] not in before]
+    assert result["created"] is True and len(new) == 1 and new[0]["tags"] == ["backup"]
+    assert result["snapshot"]["id"] == new[0]["id"] and result["snapshot"]["tags"] == ["backup"]
+    assert len([p for p in posts(sim) if p.endswith("/actions")]) == 1
+    assert [r.status for r in sim.requests if r.path == "/v2/tags"] == [502, 201]
+    assert [r.status for r in sim.requests if r.path == "/v2/tags/backup/resources"] == [0, 204]
