@@ -149,8 +149,8 @@ def test_source_listings_match_the_contract(prism_url):
     """GET /v2/droplets (default and type=gpus) and GET /v2/volumes, as the client sends them, are requests Prism
     accepts, and the contract's example answers parse: the orphaned filter and coverage read them."""
     from ansible_collections.snapfleet.digitalocean.plugins.module_utils.api.client import Client
+    from ansible_collections.snapfleet.digitalocean.plugins.module_utils.api.paths import DROPLETS
     from ansible_collections.snapfleet.digitalocean.plugins.module_utils.api.sources import (
-        DROPLETS_PATH,
         list_sources,
         parse_droplets_body,
         snapshots_and_sources,
@@ -172,5 +172,5 @@ def test_source_listings_match_the_contract(prism_url):
         assert [s["id"] for s in filter_listing(client, listing, True).snapshots] == [
             "6372321", "fbe805e8-866b-11e6-96bf-000f53315a41"]
         with pytest.raises(APIError) as refused:
-            client.list(DROPLETS_PATH, {"type": "all"}, parse=parse_droplets_body)  # not in the enum
+            client.list(DROPLETS, {"type": "all"}, parse=parse_droplets_body)  # not in the enum
         assert refused.value.status == 422

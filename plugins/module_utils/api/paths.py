@@ -16,6 +16,9 @@ from ..errors import OptionError
 ACCOUNT_SNAPSHOTS = "/v2/snapshots"
 VOLUME_SNAPSHOTS = "/v2/volumes/%s/snapshots"
 DROPLET_SNAPSHOTS = "/v2/droplets/%s/snapshots"
+# The sources of snapshots (api/sources.py).
+DROPLETS = "/v2/droplets"
+VOLUMES = "/v2/volumes"
 
 # A volume id: a UUID, in either case.
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$", re.ASCII)

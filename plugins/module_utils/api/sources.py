@@ -21,13 +21,11 @@ from concurrent.futures import ThreadPoolExecutor
 
 from ..errors import APIError
 from ..http.bodies import ContractError
+from .paths import ACCOUNT_SNAPSHOTS, DROPLETS, VOLUMES
 
 if t.TYPE_CHECKING:  # pragma: no cover - for the type hints only
     from .client import Client
 
-SNAPSHOTS_PATH = "/v2/snapshots"
-DROPLETS_PATH = "/v2/droplets"
-VOLUMES_PATH = "/v2/volumes"
 DROPLET = "droplet"
 VOLUME = "volume"
 RESOURCE_TYPES = (DROPLET, VOLUME)
@@ -101,7 +99,7 @@ def _scoped(exc: APIError, resource_type: str) -> APIError:
 
 
 def _one_listing(client: "Client", resource_type: str, params: dict, per_page: int, consistency: str) -> t.List[dict]:
-    path = DROPLETS_PATH if resource_type == DROPLET else VOLUMES_PATH
+    path = DROPLETS if resource_type == DROPLET else VOLUMES
     parse = parse_droplets_body if resource_type == DROPLET else parse_volumes_body
     try:
         return client.list(path, params, per_page=per_page, consistency=consistency, parse=parse).snapshots
@@ -147,6 +145,6 @@ def snapshots_and_sources(client: "Client", resource_type: t.Optional[str] = Non
     """
     kinds = [resource_type] if resource_type else list(RESOURCE_TYPES)
     with client.one_task():
-        listing = client.list(SNAPSHOTS_PATH, {"resource_type": resource_type} if resource_type else {},
+        listing = client.list(ACCOUNT_SNAPSHOTS, {"resource_type": resource_type} if resource_type else {},
                               per_page=per_page, consistency=consistency)
         return listing.snapshots, list_sources(client, kinds, per_page=per_page, consistency=consistency)
