@@ -371,7 +371,7 @@ approved_absent:
   elements: str
 final:
   description:
-    - What a read after the deletes showed (empty when nothing was deleted, and in check mode).
+    - What a read after the deletes showed (empty in check mode, and when no delete may have taken effect).
     - C(read) is false when that read failed (C(error) says why). C(kept_missing) lists the kept ids it does not
       find, C(deleted_present) the deleted ids it still finds, C(not_deleted) the ids this run set out to delete that
       it still finds.

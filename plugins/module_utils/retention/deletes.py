@@ -103,8 +103,8 @@ def carry_out(client: t.Any, plan: Plan, ids: t.Sequence[str], read_ids: ReadIds
     Each group's last delete is sent only after ``read_ids`` found every snapshot the plan
     keeps for that group; a group where one is missing keeps its last pruned snapshot (``held``)
     and is named in ``halted``. After a 401, or a 403 before any delete succeeded, nothing more
-    is sent (``not_tried``). After the deletes, a final ``read_ids`` fills ``final``: an
-    ``unknown`` delete the final read still finds is ``failed`` (it did not take effect).
+    is sent (``not_tried``). When something may have been deleted, a final ``read_ids`` fills
+    ``final``: an ``unknown`` delete the final read still finds is ``failed`` (it did not take effect).
     """
     outcome = Outcome()
     ids = [str(snapshot_id) for snapshot_id in ids]
@@ -122,7 +122,8 @@ def carry_out(client: t.Any, plan: Plan, ids: t.Sequence[str], read_ids: ReadIds
         outcome.held.extend(snapshot_id for snapshot_id in second if snapshot_id in blocked)
         _record(outcome, client.delete_snapshots(allowed))
     _hopeless(outcome)
-    _final(outcome, plan, ids, read_ids)
+    if outcome.may_have_deleted:  # otherwise this run changed nothing a read could show
+        _final(outcome, plan, ids, read_ids)
     _in_plan_order(outcome, plan)
     return outcome
 

@@ -241,6 +241,8 @@ def test_a_token_that_cannot_delete_stops_after_the_first_delete(make_sim, token
     assert result["failed_deletes"][0]["status"] == status
     assert result["not_tried"] == prune[:-1] and result["deleted"] == []  # newest first, as prune
     assert len([r for r in sim.requests if r.method == "DELETE"]) == 1
+    # Nothing may have been deleted: no confirming or final read either (the plan's two reads only).
+    assert result["final"] == {} and len([r for r in sim.requests if r.method == "GET"]) == 2
     assert "Stopped sending DELETEs" in result["msg"] and "%d not tried" % (len(prune) - 1) in result["msg"]
     if status == 403:
         assert "snapshot:delete" in result["msg"]
