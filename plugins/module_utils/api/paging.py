@@ -84,7 +84,7 @@ def read_listing(read_page: t.Callable[[int], Page], per_page: int, concurrency:
     if per_page < 1:
         raise ValueError("per_page must be at least 1")
     cap = DEFAULT_MAX_PAGES if max_pages is None else max(1, int(max_pages))
-    pool = _make_pool(max(1, int(concurrency)))
+    pool = _Pool(max(1, int(concurrency)))
     try:
         if consistency == STRICT:
             return _read_strict(read_page, per_page, pool, shown_path, cap)
@@ -113,7 +113,7 @@ def _read_strict(read_page: t.Callable[[int], Page], per_page: int, pool: "_Pool
 # -- running pages concurrently -----------------------------------------------------------------------------------
 
 class _Pool:
-    """Runs page reads on threads; replaceable in tests (``_make_pool``) to choose the order pages are served."""
+    """Runs page reads on threads, starting the threads with the first page submitted."""
 
     def __init__(self, workers: int) -> None:
         self.workers = workers
@@ -131,10 +131,6 @@ class _Pool:
     def close(self) -> None:
         if self._executor is not None:
             self._executor.shutdown(wait=True)
-
-
-def _make_pool(workers: int) -> _Pool:
-    return _Pool(workers)
 
 
 class _Read:

@@ -204,11 +204,6 @@ class Pacer:
         self._allowed = allowed
         self._slot_at = self._clock() + max(0.0, reset - api_now(headers, self._wall))
 
-    @property
-    def allowed(self) -> t.Optional[int]:
-        """How many more requests the hourly budget allows now, as far as the pacer knows (None: no figure)."""
-        return self._allowed
-
 
 def api_now(headers: t.Mapping[str, str], wall: t.Callable[[], float] = time.time) -> float:
     """What time it is on the API's side (epoch seconds): its answer's ``Date``, else ``wall()``.

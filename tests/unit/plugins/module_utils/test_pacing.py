@@ -68,9 +68,10 @@ def test_hourly_budget_spent_waits_for_the_oldest_slot_then_goes_alone():
     pacer.answered(_headers(remaining=0, reset_in=30))
     pacer.acquire(task)  # waits for ONE slot: the oldest counted request's timer
     assert fake.waits and fake.total == pytest.approx(30, abs=1.5)
-    assert pacer.allowed == 0  # not the whole limit: the next figure comes with this request's answer
+    # Not the whole limit: the next figure comes with this request's answer.
+    assert pacer._allowed == 0  # pylint: disable=protected-access
     pacer.answered(_headers(remaining=4, reset_in=50))  # the next oldest request expires later
-    assert pacer.allowed == 4
+    assert pacer._allowed == 4  # pylint: disable=protected-access
 
 
 def test_an_answer_that_arrives_late_does_not_raise_the_budget():
@@ -83,7 +84,7 @@ def test_an_answer_that_arrives_late_does_not_raise_the_budget():
     pacer.answered(same)  # counted last, answered first
     pacer.answered(dict(same, **{"ratelimit-remaining": "2"}))  # counted first, answered last
     pacer.answered(_headers(remaining=9, reset_in=20))  # an older oldest request: an older answer
-    assert pacer.allowed == 0
+    assert pacer._allowed == 0  # pylint: disable=protected-access
 
 
 def test_requests_in_flight_are_not_counted_twice_and_not_forgotten():
@@ -94,7 +95,7 @@ def test_requests_in_flight_are_not_counted_twice_and_not_forgotten():
         pacer.acquire(task)
     # One answer says 5 are left; two requests are still in flight and may not be counted in it.
     pacer.answered(_headers(remaining=5, reset_in=100))
-    assert pacer.allowed == 3
+    assert pacer._allowed == 3  # pylint: disable=protected-access
 
 
 def test_hourly_budget_that_would_outlast_the_task_fails_at_once_and_says_why():

@@ -144,7 +144,7 @@ def fixture_schedule(monkeypatch: pytest.MonkeyPatch) -> t.Callable[[int], t.Lis
             made.append(ScheduledPool(workers, rng))
             return made[-1]
 
-        monkeypatch.setattr(paging, "_make_pool", make)
+        monkeypatch.setattr(paging, "_Pool", make)
         return made
 
     return install
