@@ -152,8 +152,9 @@ def normalize_snapshot(item: t.Any, droplet_scoped: bool = False) -> dict:
     """Check one snapshot object and return it normalised: ``id`` a string, ``tags`` null as ``[]``.
 
     ``droplet_scoped`` (the Droplet-scoped model of ``GET /v2/droplets/{id}/snapshots``):
-    the integer ``id`` becomes a string, ``type`` is dropped, and ``resource_id``,
-    ``resource_type`` and ``tags`` are not invented (the query planner completes them).
+    the integer ``id`` becomes a string, ``type`` (snapshot or backup) is kept for the query planner,
+    which leaves the backups out, and ``resource_id``, ``resource_type`` and ``tags`` are not invented
+    (the planner completes them).
     """
     if not droplet_scoped and _plain_account_snapshot(item):
         if item.get("tags") is None:
@@ -176,7 +177,6 @@ def checked_snapshot(item: t.Any, droplet_scoped: bool = False) -> dict:
     if droplet_scoped:
         if "type" in item and item["type"] not in ("snapshot", "backup"):
             raise ContractError("snapshot %s has 'type' %s, not snapshot or backup" % (sid, _shown(item["type"])))
-        item.pop("type", None)
     else:
         checks.update(_ACCOUNT_FIELDS)
     for field, (check, what) in checks.items():

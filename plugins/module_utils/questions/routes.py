@@ -118,7 +118,8 @@ class DropletListing:
     def __init__(self, query: Query, listing: Listing) -> None:
         self.query = query
         droplet_id = t.cast(str, query.droplet_id)
-        self.snapshots = [_filled(item, droplet_id) for item in listing.snapshots]
+        # The endpoint also lists the Droplet's backups (type backup): they are not snapshots.
+        self.snapshots = [_filled(item, droplet_id) for item in listing.snapshots if item.get("type") != "backup"]
         self.total = len(self.snapshots)
         self._untagged = query.filters.without_tags()
         self.passed = [s for s in self.snapshots if self._untagged.matches(s)]
@@ -214,6 +215,7 @@ def _filled(item: dict, droplet_id: str) -> dict:
     for key in ("resource_id", "resource_type", "tags"):
         # Not in this endpoint's model: anything here under those names was not the API's.
         snapshot.pop(key, None)
+    snapshot.pop("type", None)  # this endpoint's own field: snapshot (backups are left out before)
     snapshot["id"] = str(snapshot["id"])
     snapshot["resource_id"] = droplet_id
     snapshot["resource_type"] = "droplet"

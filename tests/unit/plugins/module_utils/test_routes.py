@@ -400,3 +400,17 @@ def test_every_request_of_one_question_draws_on_one_total_max_wait(sim):
             routes.fetch(client, query)
     assert "total_max_wait (5 s)" in caught.value.message
     assert fake.total == pytest.approx(3.0)
+
+
+def test_a_droplet_backup_in_the_droplet_listing_is_never_returned_as_a_snapshot():
+    """Before: the contract check dropped ``type`` before anything looked at it, so a backup passed as a snapshot."""
+    common = {"created_at": "2026-01-01T00:00:00Z", "regions": ["nyc3"], "min_disk_size": 25, "size_gigabytes": 1.5}
+    body = {"snapshots": [dict(common, id=7, name="nightly", type="snapshot"),
+                          dict(common, id=8, name="backup 1", type="backup")],
+            "links": {}, "meta": {"total": 2}}
+    snapshots, total, links = api.parse_list_body(body, droplet_scoped=True)
+    read = routes.DropletListing(q.build_query(_params(resource_id="123", fields=["id", "name"])),
+                                 api.Listing(snapshots, total, links))
+    assert [(s["id"], s["name"]) for s in read.snapshots] == [("7", "nightly")]
+    assert read.total == 1
+    assert "type" not in read.snapshots[0] and read.snapshots[0]["resource_id"] == "123"
