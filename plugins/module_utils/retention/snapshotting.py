@@ -15,6 +15,7 @@ the listing is read to find what it made.
 from __future__ import annotations
 
 import datetime
+import math
 import typing as t
 
 from ..api import creation, paths
@@ -84,7 +85,7 @@ def read_request(params: t.Mapping[str, t.Any]) -> Request:
     wait = bool(params.get("wait", True))
     timeout = params.get("wait_timeout")
     timeout = DEFAULT_WAIT_TIMEOUT if timeout is None else timeout
-    if not timeout >= 0:
+    if math.isnan(timeout) or timeout < 0:
         raise OptionError("wait_timeout", "wait_timeout: must be 0 or more seconds, got %s" % timeout)
     if kind == "droplet" and tags and not wait:
         raise OptionError("tags", "tags: a Droplet snapshot is tagged once its action has completed and the "

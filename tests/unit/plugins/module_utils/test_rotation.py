@@ -86,7 +86,7 @@ def test_of_two_new_ones_of_that_name_those_after_the_actions_start_are_kept():
 
 def test_polling_backs_off_exponentially_with_jitter_up_to_a_cap():
     waits = poll_waits(first=1.0, cap=8.0, rng=random.Random(3))
-    got = [next(waits) for _ in range(8)]
     steps = [1, 2, 4, 8, 8, 8, 8, 8]
+    got = [next(waits) for _step in steps]
     assert all(steps[i] / 2 <= got[i] <= steps[i] for i in range(8))
     assert len(set(got)) == len(got)  # jittered: no two alike

@@ -318,6 +318,7 @@ def test_a_droplet_snapshot_made_before_tagging_failed_is_reported_as_made(sim):
     ({"resource_id": "3164444", "min_age": "5m"}, "ambiguous"),
     ({"resource_id": "3164444", "name": "  "}, "must not be empty"),
     ({"resource_id": "3164444", "wait_timeout": -1}, "wait_timeout"),
+    ({"resource_id": "3164444", "wait_timeout": "nan"}, "wait_timeout"),
     ({"resource_id": "3164444", "tags": ["backup"], "wait": False}, "need wait: true"),
 ])
 def test_options_are_refused_before_any_request(sim, args, words):
