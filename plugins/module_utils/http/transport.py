@@ -33,6 +33,7 @@ import warnings
 from ..errors import APIError, MissingDependencyError, OptionError, SnapfleetError, TransportError, redact
 from .bodies import ContractError, decode_json, describe_non_json, error_fields
 from .pacing import Pacer, RequestBudget, TimeBudget, api_now
+from .urls import unverified
 
 # The oldest versions the client works with: urllib3 1.26.0 brought Retry(allowed_methods=...)
 # (1.25 raises TypeError); requests 2.25.0 is the oldest requests that accepts urllib3 1.26.
@@ -328,7 +329,7 @@ class Transport:
         self.sleeper = sleeper
         self.verify = _verify(validate_certs, ca_path)
         self.proxies = _proxies(self.api_url)
-        self.insecure = self.verify is False and self.api_url.lower().startswith("https://")
+        self.insecure = unverified(self.api_url, validate_certs)
         self.requests_sent = 0
         self._pool_size = pool_size
         self._user_agent = user_agent

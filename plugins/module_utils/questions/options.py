@@ -23,6 +23,7 @@ from urllib.parse import urlsplit
 from ..api import defaults
 from ..api.paging import CONSISTENCIES, STANDARD
 from ..errors import OptionError
+from ..http.urls import unverified
 from .coverage import DEFAULT_PRICE_PER_GIB_MONTH
 from .filters import GROUP_KEYS, SNAPSHOT_FIELDS, SORT_KEYS, SORT_ORDERS
 
@@ -200,7 +201,7 @@ def check_connection(params: dict) -> None:
 
 def insecure(params: t.Mapping[str, t.Any]) -> bool:
     """The API's certificate will not be verified: https with validate_certs false (the plugin edge warns once)."""
-    return not params.get("validate_certs", True) and str(params.get("api_url") or "").lower().startswith("https:")
+    return unverified(params.get("api_url"), params.get("validate_certs", True))
 
 
 def client_arguments(params: dict) -> dict:
