@@ -236,25 +236,26 @@ EXAMPLES = r"""
 RETURN = r"""
 keep:
   description: The snapshots the policy keeps, as the API describes them, newest first.
-  returned: always
+  returned: when the task does not fail (a failed task's result, which Ansible prints whole, leaves out the plan
+    - RV(keep), RV(prune), RV(reasons), RV(groups) - and says what happened in RV(summary) and the outcome lists)
   type: list
   elements: dict
   sample: [{"id": "6372321", "name": "web-01-1595954862243", "created_at": "2020-07-28T16:47:44Z"}]
 prune:
   description: The snapshots the policy prunes, newest first. A real run deletes them, within O(approved_ids) and
     O(batch_size).
-  returned: always
+  returned: when the task does not fail
   type: list
   elements: dict
 reasons:
   description: Each kept snapshot's id, mapped to why it is kept.
-  returned: always
+  returned: when the task does not fail
   type: dict
   sample: {"6372321": ["last snapshot", "daily snapshot"], "6372009": ["oldest monthly snapshot"]}
 groups:
   description: Each group's name (a resource id, a resource type, a region, or V(all)), mapped to the ids it keeps
     and prunes, newest first.
-  returned: always
+  returned: when the task does not fail
   type: dict
   sample: {"200776916": {"keep": ["6372321"], "prune": ["6371400"]}}
 undated:
@@ -444,6 +445,14 @@ from ansible_collections.snapfleet.digitalocean.plugins.module_utils.retention.r
     warnings,
 )
 
+#: Ansible prints a failed task's result whole: the plan (an entry per snapshot) stays out of it. Check mode
+#: shows the plan; summary and the outcome lists say what a failed run did.
+PLAN_KEYS = ("keep", "prune", "reasons", "groups")
+
+
+def _fail(module: AnsibleModule, msg: str, result: dict) -> None:
+    module.fail_json(msg=msg, **{key: value for key, value in result.items() if key not in PLAN_KEYS})
+
 
 def main() -> None:
     module = AnsibleModule(argument_spec=module_spec(), supports_check_mode=True, **spec_rules())
@@ -494,10 +503,9 @@ def main() -> None:
     except SnapfleetError as exc:
         exc.redact([token])
         result.update(exc.to_result())
-        module.fail_json(msg=exc.message, **result)
+        _fail(module, exc.message, result)
     except Exception as exc:  # pylint: disable=broad-except  # the last resort: a message, never a traceback
-        module.fail_json(msg=unexpected("snapfleet.digitalocean.snapshot_retention", exc, [token]),
-                         **result)
+        _fail(module, unexpected("snapfleet.digitalocean.snapshot_retention", exc, [token]), result)
     if outcome is not None:
         result.update(outcome.to_result(), changed=outcome.may_have_deleted,
                       summary=summary(retention, selection, outcome))
@@ -514,8 +522,8 @@ def main() -> None:
         result["diff"] = diff_text(retention, selection, outcome)
     failed = failure_message(retention, selection, outcome) if outcome is not None else None
     if failed:
-        result["msg"] = failed
-        module.fail_json(**result)
+        result.pop("msg")
+        _fail(module, failed, result)
     module.exit_json(**result)
 
 
