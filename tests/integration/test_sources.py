@@ -142,6 +142,11 @@ def test_pruning_orphans(data: Data) -> None:
     check = data.run.result("Retention orphans check")
     assert sorted(ids(check["prune"])) == sorted(ids(old)) and check["changed"] is True
     assert not [r for r in data.run.requests("Retention orphans check") if r.method == "DELETE"]
+    # Strict: the snapshots and each source listing read until two whole reads agree.
+    firsts = [(r.path, r.query.get("type")) for r in data.run.requests("Retention orphans check")
+              if r.query.get("page") == "1"]
+    for listing in (("/v2/snapshots", None), ("/v2/droplets", None), ("/v2/droplets", "gpus"), ("/v2/volumes", None)):
+        assert firsts.count(listing) >= 2, (listing, firsts)
     savings = {"snapshots": len(old), "size_gigabytes": float(sum(Fraction(str(s["size_gigabytes"])) for s in old)),
                "monthly_cost": float(sum(_cost(s) for s in old))}
     assert check["savings"] == savings

@@ -180,3 +180,15 @@ def test_volume_body_is_normalised() -> None:
     assert (total, links) == (1, {})
     with pytest.raises(ValueError, match="string 'id'"):
         parse_volumes_body({"volumes": [{"id": 5}], "meta": {"total": 1}})
+
+
+def test_strict_consistency_reads_every_source_listing_until_two_reads_agree(make_sim: t.Any) -> None:
+    """snapshot_retention lists with strict consistency: the sources are read the same way."""
+    sim = make_sim(snapshots=SNAPSHOTS, sources=make_sources(SNAPSHOTS, seed=19, orphan_share=0.25, gpu_share=0.3))
+    with _client(sim) as client:
+        listing = client.list("/v2/snapshots")
+        sim.reset_log()
+        kept = filter_listing(client, listing, True, consistency="strict")
+    assert [s["id"] for s in kept.snapshots] == _orphans(SNAPSHOTS, SOURCES.orphaned)
+    reads = [(r.path, r.query.get("type", "")) for r in sim.requests if r.query.get("page") == "1"]
+    assert sorted(reads) == sorted([("/v2/droplets", ""), ("/v2/droplets", "gpus"), ("/v2/volumes", "")] * 2)
