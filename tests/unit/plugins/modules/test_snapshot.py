@@ -360,3 +360,11 @@ def test_faults_while_waiting_and_tagging_are_retried_and_nothing_is_made_twice(
     assert len([p for p in posts(sim) if p.endswith("/actions")]) == 1
     assert [r.status for r in sim.requests if r.path == "/v2/tags"] == [502, 201]
     assert [r.status for r in sim.requests if r.path == "/v2/tags/backup/resources"] == [0, 204]
+
+
+def test_a_post_answered_with_a_body_that_is_not_json_is_not_read_again_by_a_resend(sim):
+    droplet = first(sim.snapshots, "droplet")
+    sim.add_fault(Fault("not_json", path="/v2/droplets/%s/actions" % droplet, method="POST", times=None))
+    result = _run(sim, resource_id=droplet, retries=5)
+    assert result["failed"] is True and "answer was lost" in result["msg"] and "may have started" in result["msg"]
+    assert len(posts(sim)) == 1
