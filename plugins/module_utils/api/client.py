@@ -162,13 +162,9 @@ class Client:
             query = dict(params)
             query["page"] = number
             query["per_page"] = per_page
-            body, attempts, _headers = self.transport.get_json("GET", path, query, task)
-            try:
-                snapshots, total, links = parse(body) if parse is not None else parse_list_body(body, droplet_scoped)
-            except ValueError as exc:
-                raise APIError(200, shown_path(path, query), attempts,
-                               detail="the answer does not match the API's contract: %s" % exc) from None
-            return Page(number, snapshots, total, links)
+            (snapshots, total, links), attempts, _headers = self.transport.get_json(
+                "GET", path, query, task, parse=parse or (lambda body: parse_list_body(body, droplet_scoped)))
+            return Page(number, snapshots, total, links, attempts)
 
         with self.transport.quiet():
             if page is not None:
@@ -190,11 +186,8 @@ class Client:
 
     def _get_snapshot(self, snapshot_id: str, task: TimeBudget) -> dict:
         path = paths.snapshot(snapshot_id)
-        body, attempts, _headers = self.transport.get_json("GET", path, None, task)
-        try:
-            return parse_snapshot_body(body)
-        except ValueError as exc:
-            raise APIError(200, path, attempts, detail="the answer does not match the API's contract: %s" % exc) from None
+        snapshot, _attempts, _headers = self.transport.get_json("GET", path, None, task, parse=parse_snapshot_body)
+        return snapshot
 
     # -- deleting ---------------------------------------------------------------------------------
 

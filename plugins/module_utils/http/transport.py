@@ -407,9 +407,12 @@ class Transport:
             yield
 
     def get_json(self, method: str, path: str, params: t.Optional[dict] = None,
-                 task: t.Optional[TimeBudget] = None,
-                 body: t.Optional[dict] = None) -> t.Tuple[t.Any, int, t.Mapping[str, str]]:
+                 task: t.Optional[TimeBudget] = None, body: t.Optional[dict] = None,
+                 parse: t.Optional[t.Callable[[t.Any], t.Any]] = None) -> t.Tuple[t.Any, int, t.Mapping[str, str]]:
         """Send ``method path`` and return (decoded JSON body or None for no body, attempts, headers).
+
+        ``parse``: checks the decoded body against the contract and returns what stands for it; a
+        ValueError it raises becomes an APIError with the answer's real status and attempts.
 
         Status faults, dropped connections and timeouts are retried by urllib3. A 200 whose
         body is cut off or is not JSON is asked again here, within the same bounds, because
@@ -441,15 +444,17 @@ class Transport:
                     if not 200 <= last_status < 300:
                         raise self.api_error(method, response, shown, call)
                     if not content.strip():
-                        return None, call.attempts, response.headers
+                        return self._parsed(parse, None, method, shown, response, call)
                     try:
-                        return decode_json(content), call.attempts, response.headers
+                        decoded = decode_json(content)
                     except ContractError as exc:
                         # Complete JSON that breaks the contract (NaN, Infinity): asking again gives the same.
                         raise APIError(last_status, shown, call.attempts, method=method,
                                        detail="the answer does not match the API's contract: %s" % exc) from None
                     except (ValueError, RecursionError):  # RecursionError: absurdly nested JSON
                         fault = describe_non_json(response)
+                    else:
+                        return self._parsed(parse, decoded, method, shown, response, call)
                 if call.attempts > self.retries or method not in RETRY_METHODS:
                     break  # one bound of attempts for the call, however its faults mix; a POST is never repeated
                 wait = call.owed_wait(None)
@@ -465,6 +470,17 @@ class Transport:
                          method=method)
         error.answers_lost = call.answers_lost  # type: ignore[attr-defined]
         raise error
+
+    @staticmethod
+    def _parsed(parse: t.Optional[t.Callable[[t.Any], t.Any]], decoded: t.Any, method: str, shown: str,
+                response: t.Any, call: _Call) -> t.Tuple[t.Any, int, t.Mapping[str, str]]:
+        if parse is None:
+            return decoded, call.attempts, response.headers
+        try:
+            return parse(decoded), call.attempts, response.headers
+        except ValueError as exc:
+            raise APIError(response.status_code, shown, call.attempts, method=method,
+                           detail="the answer does not match the API's contract: %s" % exc) from None
 
     def _send(self, call: _Call, method: str, url: str, params: t.Optional[dict], shown: str,
               body: t.Optional[dict] = None) -> t.Any:

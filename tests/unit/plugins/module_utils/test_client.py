@@ -349,6 +349,7 @@ def test_droplet_endpoint_is_just_another_path(make_sim):
     with _client(sim) as client:
         listing = client.list("/v2/droplets/%s/snapshots" % droplet, per_page=2)
     assert [s["id"] for s in listing.snapshots] == wanted
-    assert all(isinstance(s["id"], str) and "type" not in s for s in listing.snapshots)
+    # The endpoint's own model: type kept (the Droplet route leaves backups out), nothing invented.
+    assert all(isinstance(s["id"], str) and s["type"] == "snapshot" and "resource_id" not in s for s in listing.snapshots)
 
 

@@ -19,6 +19,7 @@ import typing as t
 import pytest
 
 from ansible_collections.snapfleet.digitalocean.plugins.module_utils.api.client import Client
+from ansible_collections.snapfleet.digitalocean.plugins.module_utils.api.contract import parse_list_body
 from ansible_collections.snapfleet.digitalocean.plugins.module_utils.errors import APIError, TransportError
 from ansible_collections.snapfleet.digitalocean.plugins.module_utils.http import transport
 from ansible_collections.snapfleet.digitalocean.tests.simulator import Fault, RateLimit, make_snapshots
@@ -378,3 +379,47 @@ def test_nan_in_an_answer_is_a_contract_error_reported_at_once(raw_server):
     assert (caught.value.status, caught.value.attempts, raw_server.requests) == (200, 1, 1)
     assert "the answer does not match the API's contract" in caught.value.detail
     assert "NaN" in caught.value.detail
+
+
+# -- contract errors tell the truth about the answer ----------------------------------------------
+
+def test_a_204_where_a_snapshot_was_expected_is_reported_as_a_204(raw_server):
+    """Before: every contract error said HTTP 200."""
+    raw_server.payload = http_answer(204, b"")
+    with Client(TOKEN, api_url=raw_server.url, retry_backoff=0) as client, pytest.raises(APIError) as caught:
+        client.get_snapshot("12345")
+    assert caught.value.status == 204
+    assert str(caught.value).startswith("DigitalOcean API error: GET /v2/snapshots/12345 answered HTTP 204; the "
+                                        "answer does not match the API's contract: the answer has no 'snapshot' object")
+
+
+def test_a_contract_error_after_retries_says_how_many_attempts_it_took(make_sim):
+    """Before: "after 1 attempt" whatever came before the answer that broke the contract."""
+    sim = make_sim(snapshots=SNAPSHOTS)
+    sim.add_fault(Fault("status", path=LIST, status=503, times=2))
+    sim.add_fault(Fault("status", path="/v2/snapshots/*", status=503, times=2))
+    with _client(sim, retries=5) as client:
+        # A listing page whose snapshots break the contract, and a GET by id answered with a list body.
+        with pytest.raises(APIError) as by_id:
+            client.transport.get_json("GET", "/v2/snapshots/%s" % ALL_IDS[0], None, parse=parse_list_body)
+        with pytest.raises(APIError) as listed:
+            client.list(LIST, per_page=10, parse=lambda body: parse_list_body({"snapshots": None}))
+    assert (by_id.value.status, by_id.value.attempts) == (200, 3)
+    assert str(by_id.value).endswith("the answer does not match the API's contract: the answer has no 'snapshots' "
+                                     "list; after 3 attempts")
+    assert (listed.value.status, listed.value.attempts) == (200, 3)
+    assert str(listed.value).endswith("after 3 attempts")
+
+
+def test_a_page_that_ignores_per_page_after_retries_says_how_many_attempts_it_took(make_sim):
+    sim = make_sim(snapshots=SNAPSHOTS)
+    sim.add_fault(Fault("status", path=LIST, status=503, times=2))
+
+    def doubled(body: t.Any) -> t.Any:
+        snapshots, total, links = parse_list_body(body)
+        return snapshots * 2, total, links  # 20 snapshots for per_page=10
+
+    with _client(sim, retries=5) as client, pytest.raises(APIError) as caught:
+        client.list(LIST, per_page=10, parse=doubled)
+    assert "answered 20 snapshots on page 1 for per_page=10 and meta.total 50: it ignored per_page" in str(caught.value)
+    assert caught.value.attempts == 3 and str(caught.value).endswith("after 3 attempts")
