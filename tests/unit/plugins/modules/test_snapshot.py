@@ -368,3 +368,14 @@ def test_a_post_answered_with_a_body_that_is_not_json_is_not_read_again_by_a_res
     result = _run(sim, resource_id=droplet, retries=5)
     assert result["failed"] is True and "answer was lost" in result["msg"] and "may have started" in result["msg"]
     assert len(posts(sim)) == 1
+
+
+def test_a_snapshot_listed_after_its_action_completed_is_waited_for_not_an_older_one_of_its_name(sim):
+    droplet = first(sim.snapshots, "droplet")
+    older = sim.create(resource_type="droplet", resource_id=droplet, name="nightly", created_at="2023-06-01T00:00:00Z")
+    sim.creations.appear_seconds = 3.0  # completed, then listed 3 s later
+    result = _run(sim, resource_id=droplet)
+    made = [s for s in of(sim, droplet) if s["name"] == "nightly" and s["id"] != older["id"]]
+    assert len(made) == 1 and result["snapshot"]["id"] == made[0]["id"]
+    listings = [r for r in sim.requests if r.path == "/v2/droplets/%s/snapshots" % droplet]
+    assert len(listings) >= 3  # before, once completed (not there yet), and again
