@@ -28,7 +28,7 @@ from ..http.pacing import TimeBudget
 from ..http.transport import HAS_REQUESTS, REQUESTS_IMPORT_ERROR, Transport, require_requests, shown_path
 from . import defaults, paths
 from .contract import Listing, normalize_snapshot, parse_list_body, parse_snapshot_body
-from .paging import Page, read_listing
+from .paging import STANDARD, Page, read_listing
 
 __all__ = [
     "HAS_REQUESTS", "REQUESTS_IMPORT_ERROR", "Client", "DeleteResult", "Listing", "normalize_snapshot",
@@ -138,7 +138,7 @@ class Client:
     # -- reading ----------------------------------------------------------------------------------
 
     def list(self, path: str, params: t.Optional[dict] = None, per_page: int = defaults.PER_PAGE,
-             page: t.Optional[int] = None, consistency: str = "standard",
+             page: t.Optional[int] = None, consistency: str = STANDARD,
              first_page: t.Optional[Page] = None,
              parse: t.Optional[t.Callable[[t.Any], t.Tuple[t.List[dict], int, dict]]] = None) -> Listing:
         """List ``path``: ``/v2/snapshots``, ``/v2/volumes/{uuid}/snapshots`` or ``/v2/droplets/{id}/snapshots``.

@@ -21,6 +21,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from ..errors import APIError
 from ..http.bodies import ContractError
+from .paging import STANDARD
 from .paths import ACCOUNT_SNAPSHOTS, DROPLETS, VOLUMES
 
 if t.TYPE_CHECKING:  # pragma: no cover - for the type hints only
@@ -110,7 +111,7 @@ def _one_listing(client: "Client", resource_type: str, params: dict, per_page: i
 
 
 def list_sources(client: "Client", resource_types: t.Iterable[str], per_page: int = 200,
-                 consistency: str = "standard") -> t.Dict[str, t.List[dict]]:
+                 consistency: str = STANDARD) -> t.Dict[str, t.List[dict]]:
     """Every Droplet and/or volume of the account: ``{resource_type: [source, ...]}`` for each type asked.
 
     Droplets are the union of the default listing and ``type=gpus`` (each Droplet once), in that
@@ -138,7 +139,7 @@ def list_sources(client: "Client", resource_types: t.Iterable[str], per_page: in
 
 
 def snapshots_and_sources(client: "Client", resource_type: t.Optional[str] = None, per_page: int = 200,
-                          consistency: str = "standard") -> t.Tuple[t.List[dict], t.Dict[str, t.List[dict]]]:
+                          consistency: str = STANDARD) -> t.Tuple[t.List[dict], t.Dict[str, t.List[dict]]]:
     """Every snapshot of ``resource_type`` (both types when None), then every source of that type, in one task.
 
     The sources are read after the snapshots: a snapshot listed has a source that existed before it.

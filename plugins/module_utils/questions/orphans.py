@@ -10,6 +10,7 @@ from __future__ import annotations
 import typing as t
 
 from ..api.contract import Listing
+from ..api.paging import STANDARD
 from ..api.sources import list_sources
 from .coverage import keep_orphaned, source_ids, types_named
 
@@ -18,7 +19,7 @@ if t.TYPE_CHECKING:  # pragma: no cover - for the type hints only
 
 
 def filter_listing(client: "Client", listing: Listing, orphaned: bool, per_page: int = 200,
-                   consistency: str = "standard") -> Listing:
+                   consistency: str = STANDARD) -> Listing:
     """``listing`` with only its orphaned snapshots (``orphaned`` true) or only the others (false).
 
     The sources are read after the snapshots, so that a snapshot listed has a source that

@@ -28,7 +28,7 @@ import typing as t
 from ..api import paths
 from ..api.client import Client
 from ..api.contract import Listing
-from ..api.paging import STRICT, Page, pages_for
+from ..api.paging import STANDARD, STRICT, Page, pages_for
 from ..errors import APIError
 from . import orphans
 from .filters import Filters
@@ -202,7 +202,7 @@ def droplet_route(client: Client, query: Query) -> Listing:
     return read.finish(client)
 
 
-def choose(completions: int, account_total: int, per_page: int, consistency: str = "standard") -> str:
+def choose(completions: int, account_total: int, per_page: int, consistency: str = STANDARD) -> str:
     """Page 1 of the account listing read: ``ACCOUNT`` when fewer of its requests are left than ``completions``
     GETs, else ``DROPLET`` (a tie completes: the answer is read fresh by id). Strict reads a listing twice."""
     left = pages_for(account_total, per_page) * (2 if consistency == STRICT else 1) - 1

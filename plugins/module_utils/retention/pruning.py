@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import typing as t
 
+from ..api.paging import STRICT
 from ..errors import OptionError, SafetyBoundError
 from ..questions.options import cost_argument_spec, module_argument_spec
 from .policy import Plan, retention_argument_spec
@@ -31,7 +32,7 @@ def module_spec() -> dict:
     """snapshot_retention's spec: the connection and query options, the policy, and what a run may delete."""
     spec = module_argument_spec()
     # A prune decides from the strictest listing; nothing else is accepted.
-    spec["consistency"] = dict(type="str", choices=["strict"], default="strict")
+    spec["consistency"] = dict(type="str", choices=[STRICT], default=STRICT)
     # Refused by check_scope; without a default, so that only a given value is refused.
     spec["sort_order"] = dict(type="str", choices=spec["sort_order"]["choices"])
     spec.update(retention_argument_spec())
