@@ -108,7 +108,8 @@ attributes:
   check_mode:
     support: full
     details: Check mode reads the resource's snapshots, sends no C(POST), and says what it would take, or why no
-      snapshot is due.
+      snapshot is due. A volume that already holds 25 snapshots does not fail the task in check mode; it warns that a
+      real run would refuse, so that the rest of a play (the prune that would make room) still shows.
   diff_mode:
     support: full
     details: The diff shows the resource's newest snapshot before and after the task.

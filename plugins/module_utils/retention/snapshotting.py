@@ -132,7 +132,14 @@ def take(client: t.Any, request: Request, check_mode: bool) -> dict:
         if not decision.due:
             return _not_due(client, request, decision, check_mode)
         if request.resource_type == "volume":
-            rotation.check_room(request.resource_id, len(existing))
+            try:
+                rotation.check_room(request.resource_id, len(existing))
+            except rotation.LimitError as full:
+                if not check_mode:
+                    raise
+                # Check mode shows the rest of the play (the prune that would make room) instead of stopping it.
+                return dict(changed=False, created=False, snapshot=None, msg="a real run would refuse: %s" % full,
+                            warnings=["a real run would refuse: %s" % full])
         wanted = {"name": request.name, "tags": request.tags, "resource_id": request.resource_id,
                   "resource_type": request.resource_type}
         if check_mode:

@@ -155,6 +155,9 @@ def test_a_full_volume_is_refused_before_any_post(sim):
     assert "holds 25 snapshots" in result["msg"] and "at most 25" in result["msg"]
     assert "snapshot_retention" in result["msg"]
     assert posts(sim) == []
+    would = _run(sim, resource_id=volume, _ansible_check_mode=True)
+    assert would.get("failed") is None and would["changed"] is False
+    assert would["msg"].startswith("a real run would refuse: volume %s holds 25 snapshots" % volume)
 
 
 def test_a_second_volume_snapshot_within_ten_minutes_fails_at_once_with_the_apis_message(sim):
