@@ -517,7 +517,7 @@ def main() -> None:
     elif module.check_mode:
         # As check mode does everywhere: changed says whether a real run would change something.
         result["changed"] = bool(selection.ids)
-    result["msg"] = message(retention, selection, outcome, module.check_mode)
+    result["msg"] = message(retention, selection, outcome, module.check_mode, refused=refusal is not None)
     if module._diff:
         result["diff"] = diff_text(retention, selection, outcome)
     failed = failure_message(retention, selection, outcome) if outcome is not None else None

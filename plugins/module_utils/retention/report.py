@@ -110,11 +110,17 @@ def _count(number: int, what: str) -> str:
     return "%d %s%s" % (number, what, "" if number == 1 else "s")
 
 
-def message(plan: Plan, selection: Selection, outcome: t.Optional[Outcome], check_mode: bool) -> str:
-    """One line that says what was (check mode: would be) done; its counts are those of the lists."""
+def message(plan: Plan, selection: Selection, outcome: t.Optional[Outcome], check_mode: bool,
+            refused: bool = False) -> str:
+    """One line that says what was (check mode: would be) done; its counts are those of the lists.
+
+    ``refused``: the plan is over ``max_delete``, so a real run would refuse (check mode only).
+    """
     parts = ["%s: %s kept, %d pruned in %s" % (plan.policy.describe(), len(plan.keep), len(plan.prune),
                                                _count(len(plan.groups), "group"))]
-    if outcome is None:
+    if outcome is None and check_mode and refused:
+        parts.append("a real run would refuse, as it would delete %d, more than max_delete allows" % len(selection.ids))
+    elif outcome is None:
         parts.append("%s %s" % ("a real run would delete" if check_mode else "deleted", len(selection.ids)))
     else:
         parts.append("%d deleted, %d already gone, %d failed, %d unknown, %d not tried, %d held" % (

@@ -141,6 +141,8 @@ def test_check_mode_over_max_delete_shows_the_plan_and_warns(make_sim, monkeypat
     assert result.get("failed") is None and result["changed"] is True
     assert ids(result["prune"]) == prune and result["summary"]["counts"]["to_delete"] == len(prune)
     assert "diff" in result
+    assert result["msg"].endswith("a real run would refuse, as it would delete %d, more than max_delete allows"
+                                  % len(prune))
     assert [w for w in warned if w.startswith("a real run would refuse and delete nothing: it would delete %d "
                                               "snapshots, more than max_delete 0 allows." % len(prune))]
     assert deletes(sim) == []
