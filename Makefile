@@ -176,10 +176,11 @@ integration-pytest: venv
 # The middle of the range for what the controller-side plugins meet in templates: 2.19 brought the
 # templating engine of lazy containers and data tags, and has bugs of its own there that 2.16 and
 # 2.21 do not (a lazy container it cannot deep-copy). The tests where templates hand the lookup and
-# the filter their values run on .venv: the report, the lookup's traffic, list options from variables.
+# the filter their values run on .venv: the report, the lookup's traffic, list options from variables;
+# and test_leaks.py, so that the token is checked at -vvvv (awkward tokens included) on every supported core.
 integration-2.19-run:
 	bash tools/pytest-gate.sh integration-2.19 tests/integration/test_report.py tests/integration/test_lookup_traffic.py \
-	    tests/integration/test_filters.py::test_terms_and_list_options_as_playbooks_write_them
+	    tests/integration/test_filters.py::test_terms_and_list_options_as_playbooks_write_them tests/integration/test_leaks.py
 
 # The contract tests run the plugins against Stoplight Prism serving the API's OpenAPI
 # description; Prism comes from npm, pinned by tools/prism/package-lock.json.
