@@ -62,7 +62,6 @@ SWEEP_AGE = 86400.0
 _LOCK_POLL = 0.05
 
 
-
 def reset() -> None:
     """Close the kept clients (for tests)."""
     while _CLIENTS:

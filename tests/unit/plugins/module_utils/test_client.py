@@ -351,5 +351,3 @@ def test_droplet_endpoint_is_just_another_path(make_sim):
     assert [s["id"] for s in listing.snapshots] == wanted
     # The endpoint's own model: type kept (the Droplet route leaves backups out), nothing invented.
     assert all(isinstance(s["id"], str) and s["type"] == "snapshot" and "resource_id" not in s for s in listing.snapshots)
-
-

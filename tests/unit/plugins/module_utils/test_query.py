@@ -135,8 +135,7 @@ def test_build_query_keeps_page_and_per_page():
 
 def test_build_query_strips_snapshot_ids_and_keeps_their_order():
     query = q.build_query(_params(snapshot_id=" 6372321 ", resource_id="12"))
-    assert (query.snapshot_ids, query.page, query.path) == (["6372321"], None,
-                                                                               "/v2/snapshots")
+    assert (query.snapshot_ids, query.page, query.path) == (["6372321"], None, "/v2/snapshots")
     assert q.build_query(_params(), snapshot_ids=[" 3", 1, "2 "]).snapshot_ids == ["3", "1", "2"]
     with pytest.raises(OptionError) as caught:
         q.build_query(_params(), snapshot_ids=["1", "  "])
@@ -161,8 +160,8 @@ def test_consistency_is_part_of_the_query():
 
 def test_build_query_builds_the_filters():
     query = q.build_query(_params(region="fra1", name=["db-*", "web-*"], tags=["env:prod"], name_regex="^db",
-                           sort_by="name", sort_order="desc", limit=3, fields=["id", "name"],
-                           created_after="2024-01-01", created_before="2024-02-01T00:00:00Z"))
+                                  sort_by="name", sort_order="desc", limit=3, fields=["id", "name"],
+                                  created_after="2024-01-01", created_before="2024-02-01T00:00:00Z"))
     f = query.filters
     assert (f.regions, f.names, f.tags) == (frozenset({"fra1"}), ("db-*", "web-*"), ("env:prod",))
     assert f.name_regex.pattern == "^db"

@@ -445,8 +445,8 @@ def snapshot_lists(draw: t.Callable) -> t.List[dict]:
     return out
 
 
-durations = st.one_of(st.none(), st.sampled_from(["1d", "7d", "2w", "1mo", "6mo", "1y", "36h", "1y2mo3d", "90min",
-                                                   "9999y"]))
+durations = st.one_of(st.none(), st.sampled_from(
+    ["1d", "7d", "2w", "1mo", "6mo", "1y", "36h", "1y2mo3d", "90min", "9999y"]))
 
 
 @st.composite
