@@ -10,8 +10,8 @@ has its Droplet id as a host variable (``host_vars/hostNN.yml``), and the plays,
 one run, in turns:
 
 - ``module, resource_id``: ``snapshot_info`` with ``resource_id: "{{ droplet_id }}"``, ``sort_by:
-  created_at``, ``sort_order: desc``, ``limit: 1``, delegated to localhost (the Droplet plan);
-- ``module, resource_type: droplet + Jinja``: the account plan, forced with no hidden option: the
+  created_at``, ``sort_order: desc``, ``limit: 1``, delegated to localhost (the Droplet route);
+- ``module, resource_type: droplet + Jinja``: the account listing, forced with no hidden option: the
   module lists every Droplet snapshot, and Jinja keeps this Droplet's newest;
 - ``lookup, resource_id``: the lookup with the same options as the first play;
 - ``lookup, resource_type=droplet, cache=true + Jinja``: an account-wide question asked on every
@@ -120,9 +120,9 @@ PLAYS = {
 
 # (label, playbook, plan) in the order of the table; the account-listing module play is the reference.
 VARIANTS = [
-    ("module, resource_id", "module_droplet.yml", "Droplet plan"),
+    ("module, resource_id", "module_droplet.yml", "Droplet route"),
     ("module, resource_type: droplet + Jinja", "module_account.yml", "account listing per host"),
-    ("lookup, resource_id", "lookup_droplet.yml", "Droplet plan"),
+    ("lookup, resource_id", "lookup_droplet.yml", "Droplet route"),
     ("lookup, resource_type=droplet, cache=true + Jinja", "lookup_cached.yml", "account listing shared (cache)"),
     ("lookup, resource_type=droplet + Jinja", "lookup_account.yml", "account listing per host"),
 ]
@@ -202,9 +202,9 @@ def run(settings: Settings) -> Result:
         f"`ansible-playbook` with {nhosts} hosts (connection local, 5 forks); each host's Droplet id is a host "
         "variable; every play writes each host's answer to a file, checked field by field against the snapshots "
         "the simulator holds and against the module's account-listing answers.",
-        "The account plan is forced without a hidden option: `resource_type: droplet`, then "
+        "The account listing is forced without a hidden option: `resource_type: droplet`, then "
         "`selectattr('resource_id', 'equalto', droplet_id) | sort(attribute='created_at', reverse=true) | first`.",
-        "The Droplet plan (plans.py): the Droplet's own listing (`GET /v2/droplets/{id}/snapshots`, 1 page), then "
+        "The Droplet route (routes.py): the Droplet's own listing (`GET /v2/droplets/{id}/snapshots`, 1 page), then "
         "`GET /v2/snapshots/{id}` for the one snapshot kept, for its tags.",
         "`cache=true` uses the jsonfile cache plugin in a fresh directory each run: the first host lists, the "
         "others wait on its lock and read its entry. Runs alternate in order (forward, then backward).",

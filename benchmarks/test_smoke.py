@@ -157,7 +157,7 @@ def test_lookup_and_playbook_counts(quick: tuple[str, dict]) -> None:
 def test_per_host_counts(quick: tuple[str, dict]) -> None:
     _text, raw = quick
     runs = raw["results"]["per_host"]["runs"]
-    # 5 hosts, 400 Droplet snapshots (2 pages): the Droplet plan is 1 listing + 1 GET a host; the account
+    # 5 hosts, 400 Droplet snapshots (2 pages): the Droplet route is 1 listing + 1 GET a host; the account
     # listing 2 pages a host, or 2 in all through the lookup's cache.
     assert {label: [(r["requests"], r["droplet_listings"], r["gets"], r["account_pages"]) for r in rs]
             for label, rs in runs.items()} == {

@@ -200,7 +200,7 @@ def test_resource_id_droplet_lists_only_droplet_snapshots(filter_run: PlaybookRu
     droplet_id = next(s["resource_id"] for s in sim.snapshots if s["resource_type"] == "droplet")
     for task in ("Module: ", "Query: ", "Lookup: "):
         requests = filter_run.requests(task + "resource_id droplet")
-        # The Droplet's own listing first (plans.py); every one of its snapshots needs its tags, more GETs
+        # The Droplet's own listing first (routes.py); every one of its snapshots needs its tags, more GETs
         # than the account's Droplet snapshots have pages: the account listing of Droplet snapshots answers.
         assert requests[0].path == "/v2/droplets/%s/snapshots" % droplet_id
         assert {(r.path, r.query.get("resource_type")) for r in requests[1:]} == {("/v2/snapshots", "droplet")}

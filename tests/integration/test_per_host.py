@@ -6,8 +6,8 @@
 
 900 snapshots, 90 % of them of 21 Droplets; host01..host20 each have one of the first 20 Droplets,
 host20's was destroyed (its endpoint answers 404, its snapshots stay listed). The answers and the
-requests of every task are computed here, in Python, from ``sim.snapshots`` and the planner's
-rule written out (plans.py's docstring), never by calling the collection's code.
+requests of every task are computed here, in Python, from ``sim.snapshots`` and the Droplet route's
+rule written out (docs/developer/design.md), never by calling the collection's code.
 """
 
 from __future__ import annotations

@@ -147,7 +147,7 @@ class Client:
         reads the whole listing (``consistency``: see ``read_listing``) with up to
         ``concurrency`` pages at once, and ``links`` is empty. ``first_page``: page 1 of this
         listing (same path, params and per_page) that the caller already read; it stands for
-        the listing's first read of page 1 instead of a request (the query planner's probe).
+        the listing's first read of page 1 instead of a request (the Droplet route's probe).
         ``parse``: checks another list body (``/v2/droplets``, ``/v2/volumes``: api/sources.py) and
         returns (items with string ids, meta.total, links); the snapshot list body when not given.
         """

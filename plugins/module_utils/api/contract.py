@@ -152,9 +152,9 @@ def normalize_snapshot(item: t.Any, droplet_scoped: bool = False) -> dict:
     """Check one snapshot object and return it normalised: ``id`` a string, ``tags`` null as ``[]``.
 
     ``droplet_scoped`` (the Droplet-scoped model of ``GET /v2/droplets/{id}/snapshots``):
-    the integer ``id`` becomes a string, ``type`` (snapshot or backup) is kept for the query planner,
+    the integer ``id`` becomes a string, ``type`` (snapshot or backup) is kept for the Droplet route,
     which leaves the backups out, and ``resource_id``, ``resource_type`` and ``tags`` are not invented
-    (the planner completes them).
+    (the Droplet route completes them).
     """
     if not droplet_scoped and _plain_account_snapshot(item):
         if item.get("tags") is None:

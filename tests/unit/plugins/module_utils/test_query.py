@@ -3,7 +3,7 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
-"""query.py: plan() (the rules across options) and fetch(), the one path every plugin takes."""
+"""query.py: build_query() (the rules across options), and routes.fetch(), the one path every plugin takes."""
 
 from __future__ import annotations
 
@@ -94,7 +94,7 @@ def test_name_regex_error_says_why():
     ],
 )
 def test_the_spec_owns_what_it_can_express(given, message):
-    """Choices and mutually exclusive options are the spec's (the module's and the lookup's alike), not plan()'s."""
+    """Choices and mutually exclusive options are the spec's (the module's and the lookup's alike), not build_query()'s."""
     result = ArgumentSpecValidator(o.argument_spec(), **o.spec_rules()).validate(dict(given, token=TOKEN))
     assert result.errors.msg == message
 
@@ -193,7 +193,7 @@ def test_fetch_for_a_droplet_reads_only_droplet_snapshots(make_sim):
         result = query.finish(routes.fetch(client, query))
     assert [s["id"] for s in result] == [s["id"] for s in SNAPSHOTS if s["resource_id"] == droplet]
     # The Droplet's own listing first; completing its snapshots' tags would cost more GETs than the
-    # rest of this one-page account listing (page 1, the probe, is all of it): plans.py's rule.
+    # rest of this one-page account listing (page 1, the probe, is all of it): the Droplet route's rule.
     assert [(r.path, r.query.get("resource_type")) for r in sim.requests] == [
         ("/v2/droplets/%s/snapshots" % droplet, None), ("/v2/snapshots", "droplet")]
 

@@ -53,7 +53,7 @@ DROPLET_SNAPSHOTS = [s for s in SNAPSHOTS if s["resource_type"] == "droplet"]
 
 
 def _params(group_by: t.Optional[str] = None, **given: t.Any) -> dict:
-    """Validated options with every default; ``group_by`` as the lookup hands it to plan()."""
+    """Validated options with every default; ``group_by`` as the lookup hands it to build_query()."""
     given.setdefault("token", TOKEN)
     result = ArgumentSpecValidator(o.argument_spec(), **o.spec_rules()).validate(given)
     assert not result.error_messages, result.error_messages
@@ -156,7 +156,7 @@ def fixture_sim(make_sim: t.Callable[..., t.Any]) -> t.Any:
 
 @pytest.mark.parametrize("destroyed", [False, True], ids=["droplet", "destroyed droplet"])
 @pytest.mark.parametrize("label, given, group_by", QUESTIONS, ids=[label for label, _g, _b in QUESTIONS])
-def test_both_plans_give_the_same_answer(sim, label, given, group_by, destroyed):
+def test_both_routes_give_the_same_answer(sim, label, given, group_by, destroyed):
     if destroyed:
         sim.destroy_droplet(DROPLET)
     query = q.build_query(_params(group_by=group_by, resource_id=DROPLET, **given))
