@@ -13,6 +13,7 @@ import pytest
 from ansible.errors import AnsibleFilterError
 from ansible.plugins.loader import filter_loader
 
+from ansible_collections.snapfleet.digitalocean.plugins.filter import retention as filter_plugin
 from ansible_collections.snapfleet.digitalocean.plugins.filter.retention import retention
 from ansible_collections.snapfleet.digitalocean.plugins.module_utils.errors import OptionError
 from ansible_collections.snapfleet.digitalocean.plugins.module_utils.retention import policy as engine
@@ -105,3 +106,15 @@ def test_an_empty_policy_warns_and_prunes_nothing(monkeypatch: pytest.MonkeyPatc
     warned.clear()
     retention(SNAPS, keep_last=1)
     assert warned == []
+
+
+def test_an_unexpected_error_is_a_filter_error_that_names_the_filter(monkeypatch):
+    """The last-resort handler: a bug deep inside is an AnsibleFilterError with a message, never another exception."""
+    def broken(*_args: t.Any, **_kwargs: t.Any) -> t.Any:
+        raise OverflowError("date value out of range")
+
+    monkeypatch.setattr(filter_plugin, "apply_policy", broken)
+    with pytest.raises(AnsibleFilterError) as caught:
+        retention([], keep_last=1)
+    assert str(caught.value).startswith("snapfleet.digitalocean.retention filter failed unexpectedly (OverflowError: "
+                                        "date value out of range)")

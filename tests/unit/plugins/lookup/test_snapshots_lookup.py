@@ -635,3 +635,16 @@ def test_no_verification_gives_one_warning_per_task(monkeypatch):
         _lookup(**verified)
     _module(verified)
     assert warned == []
+
+
+def test_an_unexpected_error_is_a_lookup_error_that_names_the_lookup_and_never_the_token(sim, monkeypatch):
+    """The last-resort handler: a bug deep inside is an AnsibleLookupError, redacted, never another exception."""
+    def broken(_client: t.Any, _query: t.Any) -> t.Any:
+        raise KeyError("Authorization: Bearer %s" % TOKEN)
+
+    monkeypatch.setattr(routes, "fetch", broken)
+    with pytest.raises(AnsibleLookupError) as caught:
+        _lookup(token=" %s\n" % TOKEN, api_url=sim.url)
+    assert str(caught.value).startswith("snapfleet.digitalocean.snapshots lookup failed unexpectedly (KeyError: "
+                                        "'Authorization: Bearer ********')")
+    assert TOKEN not in str(caught.value)

@@ -151,3 +151,19 @@ def test_no_token_anywhere(make_sim):
     assert result["failed"] is True
     assert result["msg"].startswith("No DigitalOcean API token: set the token option (aliases api_token, oauth_token)")
     assert sim.requests == []
+
+
+def test_an_unexpected_error_is_a_message_that_names_the_module_and_never_the_token(make_sim, monkeypatch):
+    """The last-resort handler: a bug deep inside ends the task with a message, redacted, never a traceback."""
+    sim = make_sim(snapshots=SNAPSHOTS)
+
+    def broken(_client: t.Any, _query: t.Any) -> t.Any:
+        raise ValueError("Invalid header value %r" % ("Bearer %s\n" % TOKEN).encode())
+
+    monkeypatch.setattr(snapshot_info, "fetch", broken)
+    result, raw = _run({"token": TOKEN + "\n", "api_url": sim.url})
+    assert result["failed"] is True
+    assert result["msg"] == ("snapfleet.digitalocean.snapshot_info failed unexpectedly (ValueError: Invalid header value "
+                             "b'Bearer ********'). This is a bug in the collection; please report it with the task's "
+                             "options (never the token).")
+    assert TOKEN not in raw and "exception" not in result
