@@ -389,3 +389,22 @@ def test_a_forked_child_never_uses_the_connection_it_inherited():
     finally:
         server.shutdown()
         server.server_close()
+
+
+# -- what the layers below requests raise ---------------------------------------------------------
+
+@pytest.mark.parametrize("error", [OSError("Could not find a suitable TLS CA certificate bundle, invalid path"),
+                                   ValueError("Invalid header value"), OverflowError("timeout doesn't fit into C timeval")])
+def test_what_escapes_requests_is_a_transport_error(make_sim, monkeypatch, error):
+    """Before: these ended the task with a traceback ("Module failed")."""
+    sim = make_sim(snapshots=make_snapshots(count=1, seed=3))
+    client = Client(TOKEN, api_url=sim.url, retry_backoff=0)
+
+    def failing(*_args: t.Any, **_kwargs: t.Any) -> t.Any:
+        raise error
+
+    monkeypatch.setattr(client.transport.session, "request", failing)
+    with client, pytest.raises(TransportError) as caught:
+        client.list("/v2/snapshots")
+    assert str(caught.value) == ("Could not reach the DigitalOcean API: GET /v2/snapshots?page=1&per_page=200 failed "
+                                 "after 1 attempt: %s: %s" % (type(error).__name__, error))
