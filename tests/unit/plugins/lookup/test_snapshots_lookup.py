@@ -648,3 +648,28 @@ def test_an_unexpected_error_is_a_lookup_error_that_names_the_lookup_and_never_t
     assert str(caught.value).startswith("snapfleet.digitalocean.snapshots lookup failed unexpectedly (KeyError: "
                                         "'Authorization: Bearer ********')")
     assert TOKEN not in str(caught.value)
+
+
+def test_a_forked_child_never_gets_a_client_its_parent_kept():
+    """Ansible forks workers after the main process may have looked up (a templated hosts:)."""
+    built: t.List[object] = []
+
+    def build() -> object:
+        built.append(object())
+        return built[-1]
+
+    arguments = {"token": TOKEN, "api_url": "http://127.0.0.1:1"}
+    parent = lookup_cache.shared_client(arguments, build)
+    assert lookup_cache.shared_client(arguments, build) is parent  # kept within the process
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child reports through its exit status
+        status = 1
+        try:
+            child = lookup_cache.shared_client(arguments, build)
+            status = 0 if child is not parent and lookup_cache.shared_client(arguments, build) is child else 2
+        finally:
+            os._exit(status)
+    _pid, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert lookup_cache.shared_client(arguments, build) is parent  # the parent's is still its own
+    lookup_cache.reset()
