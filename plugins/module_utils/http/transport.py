@@ -19,6 +19,7 @@ No Ansible imports: this runs the same in a module on a managed host and in a lo
 from __future__ import annotations
 
 import contextlib
+import email.utils
 import http.client
 import math
 import os
@@ -222,7 +223,7 @@ class _Retry(Retry):  # type: ignore[misc,valid-type]
             return retry
         if call.attempts > call.transport.retries:
             raise MaxRetryError(_pool, url, error or "too many attempts")
-        wait = call.owed_wait(_server_wait(self, response) if response is not None else None)
+        wait = call.owed_wait(_server_wait(response) if response is not None else None)
         if wait is None:
             # urllib3 answers this by returning the response as it is (raise_on_status is off); a
             # lost answer is raised with its own cause, and ``refused`` joins the message.
@@ -250,15 +251,23 @@ def _is_tls_failure(error: BaseException) -> bool:
     return False
 
 
-def _server_wait(retry: t.Any, response: t.Any, wall: t.Callable[[], float] = time.time) -> t.Optional[float]:
-    """Seconds the answer asks for: Retry-After, or for a 429 without it, until ratelimit-reset (by the answer's Date)."""
+def _server_wait(response: t.Any, wall: t.Callable[[], float] = time.time) -> t.Optional[float]:
+    """Seconds the answer asks for: Retry-After, or for a 429 without it, until ratelimit-reset.
+
+    An instant (``ratelimit-reset``, a Retry-After date) is measured against the answer's ``Date``.
+    """
     headers = response.headers
     value = headers.get("Retry-After")
     if value:
+        if re.fullmatch(r"\s*\d+\s*", value):  # seconds, as RFC 9110 writes them
+            return float(value)
         try:
-            return max(0.0, float(retry.parse_retry_after(value)))
-        except Exception:  # an unparsable header falls back to backoff
+            when = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError, IndexError):
+            return None  # an unparsable header falls back to backoff
+        if when is None or when.tzinfo is None:
             return None
+        return max(0.0, when.timestamp() - api_now(headers, wall))
     if response.status == 429 and headers.get("ratelimit-reset"):
         try:
             wait = float(headers["ratelimit-reset"]) - api_now(headers, wall)

@@ -170,8 +170,27 @@ def test_a_429_without_retry_after_waits_until_ratelimit_reset_by_the_answers_da
         headers = {"ratelimit-remaining": "0", "ratelimit-reset": str(API_NOW + 12),
                    "Date": email.utils.formatdate(API_NOW, usegmt=True)}
 
-    wait = transport._server_wait(None, Answer(), wall=lambda: API_NOW + skew)  # pylint: disable=protected-access
+    wait = transport._server_wait(Answer(), wall=lambda: API_NOW + skew)  # pylint: disable=protected-access
     assert wait == pytest.approx(12.0)
+
+
+@pytest.mark.parametrize("skew", [-3600, 0, 3600])
+def test_a_retry_after_date_is_measured_against_the_answers_date(skew):
+    class Answer:
+        status = 503
+        headers = {"Retry-After": email.utils.formatdate(API_NOW + 20, usegmt=True),
+                   "Date": email.utils.formatdate(API_NOW, usegmt=True)}
+
+    assert transport._server_wait(Answer(), wall=lambda: API_NOW + skew) == pytest.approx(20.0)  # pylint: disable=protected-access
+
+
+@pytest.mark.parametrize("value, wait", [("7", 7.0), (" 7 ", 7.0), ("nan", None), ("-3", None), ("soon", None)])
+def test_retry_after_seconds_or_nothing(value, wait):
+    class Answer:
+        status = 503
+        headers = {"Retry-After": value}
+
+    assert transport._server_wait(Answer()) == wait  # pylint: disable=protected-access
 
 
 def test_the_simulator_dates_its_answers(make_sim):
