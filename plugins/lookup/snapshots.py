@@ -14,9 +14,9 @@ description:
     whose ids are given as terms, for use in templates, vars and loops.
   - Takes the same options, and gives the same results and errors, as the
     M(snapfleet.digitalocean.snapshot_info) module.
-  - The same query used several times in one template (one option's value, one C(when) or C(until)
-    condition, one C(loop) expression) is listed once. Every other rendering reads the API again, so a task
-    that polls with C(until), C(retries) and C(delay) sees a snapshot created while it waits.
+  - Each call reads the API again, so a task that polls with C(until), C(retries) and C(delay) sees a snapshot
+    created while it waits. To read one listing for several uses in a template, set it to a variable once
+    (C(set_fact)), or turn on O(cache).
   - Connections are kept for the worker process and reused by the next call with the same connection options;
     results are not.
   - With O(cache), one listing is shared by every host, fork and task for O(cache_timeout) seconds, retries of
@@ -171,7 +171,6 @@ from ansible_collections.snapfleet.digitalocean.plugins.module_utils.questions i
 from ansible_collections.snapfleet.digitalocean.plugins.plugin_utils.lookup_cache import (
     ListingCache,
     cache_key,
-    memoized,
     shared_client,
 )
 from ansible_collections.snapfleet.digitalocean.plugins.plugin_utils.values import plain
@@ -293,8 +292,7 @@ class LookupModule(LookupBase):
         return C.config.get_configuration_definitions("lookup", self._load_name) or {}
 
     def _listing(self, query: q.Query, params: dict):
-        """One listing, read once per rendering and, with ``cache``, once per cache_timeout for everyone."""
-        key = cache_key(query.key(), params["api_url"], params["token"])
+        """One listing: read now, or with ``cache`` once per cache_timeout for everyone."""
 
         def fetch():
             arguments = o.client_arguments(params)
@@ -302,7 +300,8 @@ class LookupModule(LookupBase):
             return routes.fetch(client, query)
 
         if params["cache"]:
+            key = cache_key(query.key(), params["api_url"], params["token"])
             cache = ListingCache(params["cache_plugin"], params["cache_connection"], params["cache_timeout"],
                                  lock_wait=float(params["total_max_wait"]))
-            return memoized(key, lambda: cache.get_or_fetch(key, fetch))
-        return memoized(key, fetch)
+            return cache.get_or_fetch(key, fetch)
+        return fetch()

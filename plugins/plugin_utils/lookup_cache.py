@@ -5,14 +5,10 @@
 
 """Keep lookups from multiplying traffic, without ever answering from a stale memory.
 
-Ansible evaluates a lookup again each time a template uses it, on every host.
-Three things keep that cheap:
+Ansible evaluates a lookup again each time a template uses it, on every host,
+and each call reads the API again (so ``until: query(...) | length > 0`` sees a
+snapshot created meanwhile). Two things keep that cheap:
 
-- a memo for one rendering: the same query asked several times while Ansible
-  renders one template (one task's arguments, one ``when``/``until``
-  condition, one ``loop`` expression) is listed once. The next rendering reads
-  again, so ``until: query(...) | length > 0`` with ``retries`` sees a snapshot
-  created meanwhile; a call outside any rendering is never memoized;
 - clients kept for the process, keyed by a digest of their whole configuration
   (the token only through its SHA-256), as kubernetes.core keeps its API
   clients: a retried task reuses the TLS connection, never a result;
@@ -65,64 +61,9 @@ SWEEP_AGE = 86400.0
 # How often the lock is tried again while another fork lists.
 _LOCK_POLL = 0.05
 
-# Modules whose frames render templates: the outermost of them on the stack is "one rendering".
-# ansible-core 2.19 and later render through ansible._internal._templating alone: no public value
-# tells one rendering from the next (docs/developer/design.md). Should a core move it, every use lists
-# again (never a stale answer), and the request counts of test_lookup_traffic.py and test_report.py,
-# run on each supported core, fail.
-_TEMPLATING_MODULES = ("ansible.template", "ansible._internal._templating", "ansible.playbook.conditional")
-
-
-# -- the memo of one rendering --------------------------------------------------------------------------------
-
-class _Memo:
-    """Listings read during the rendering that is under way (at most one rendering at a time per thread)."""
-
-    def __init__(self) -> None:
-        self.rendering: t.Any = None  # the outermost templating frame; held, so its id cannot be reused
-        self.listings: t.Dict[str, Listing] = {}
-
-    def clear(self) -> None:
-        self.rendering = None
-        self.listings = {}
-
-
-_MEMO = _Memo()
-
-
-def current_rendering() -> t.Any:
-    """The frame of the outermost template rendering on this thread's stack, or None outside any."""
-    here = inspect.currentframe()
-    frame = here.f_back if here is not None else None
-    outermost = None
-    while frame is not None:
-        name = frame.f_globals.get("__name__") or ""
-        if name.startswith(_TEMPLATING_MODULES):
-            outermost = frame
-        frame = frame.f_back
-    return outermost
-
-
-def memoized(key: str, fetch: t.Callable[[], Listing]) -> Listing:
-    """The listing for ``key`` already read during this rendering, or a fresh one."""
-    rendering = current_rendering()
-    if rendering is None:
-        _MEMO.clear()
-        return fetch()
-    if _MEMO.rendering is not rendering:
-        # Another rendering: what the last one read is not an answer for this one.
-        _MEMO.rendering, _MEMO.listings = rendering, {}
-    hit = _MEMO.listings.get(key)
-    if hit is not None:
-        return hit
-    listing = fetch()
-    _MEMO.listings[key] = listing
-    return listing
-
 
 def reset() -> None:
-    """Forget the memo and close the kept clients (for tests)."""
-    _MEMO.clear()
+    """Close the kept clients (for tests)."""
     while _CLIENTS:
         _key, client = _CLIENTS.popitem(last=False)
         _close(client)
