@@ -251,7 +251,7 @@ def test_states_the_price_and_where_it_comes_from(full: tuple[PlaybookRun, Repor
 
 
 def test_lists_the_account_once(full: tuple[PlaybookRun, ReportParser], report_sim: Simulator) -> None:
-    """Four queries in the template, one listing: two pages of 200, nothing else."""
+    """One use of the lookup in the template, one listing: two pages of 200, nothing else."""
     run, _report = full
     sent = [(r.path, r.query.get("page"), r.status) for r in run.requests(RENDER_TASK)]
     assert sorted(sent) == [("/v2/snapshots", "1", 200), ("/v2/snapshots", "2", 200)]
