@@ -265,7 +265,7 @@ def main() -> None:
     module = AnsibleModule(argument_spec=module_spec(), supports_check_mode=True)
     if not HAS_REQUESTS:
         module.fail_json(msg=missing_required_lib("requests"), exception=REQUESTS_IMPORT_ERROR)
-    token = module.params.get("token")  # as given, before check_connection strips it: both forms are redacted
+    token = module.params.get("token")  # as given; make_client strips it: both forms are redacted
     try:
         check_connection(module.params)
         request = read_request(module.params)

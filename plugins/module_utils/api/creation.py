@@ -76,8 +76,12 @@ def _task(client: "Client", task: t.Optional[TimeBudget]) -> TimeBudget:
 
 
 def _send(client: "Client", method: str, path: str, body: t.Optional[dict], task: TimeBudget,
-          scopes: str) -> t.Any:
+          scopes: str, parse: t.Optional[t.Callable[[t.Any], t.Any]] = None) -> t.Any:
     """Send one request; a 403 names ``scopes``; a POST's lost answer raises AnswerLost.
+
+    ``parse`` checks the answer against the contract (the transport's ``get_json``): an answer
+    that breaks it is an APIError with its real status and attempts, and for a POST, whose
+    effect is then unknown, an AnswerLost.
 
     A POST the token's rate limit refused (429, not the 10 minutes of a volume) did not take
     effect, so it is sent again, up to ``retries`` times, when the pacer (which heeds the answer's
@@ -87,7 +91,7 @@ def _send(client: "Client", method: str, path: str, body: t.Optional[dict], task
     refusals = 0
     while True:
         try:
-            return _send_once(client, method, path, body, task, scopes)
+            return _send_once(client, method, path, body, task, scopes, parse)
         except APIError as exc:
             refusals += 1
             if (method != "POST" or exc.status != 429 or is_volume_rate_limit(exc)
@@ -97,10 +101,10 @@ def _send(client: "Client", method: str, path: str, body: t.Optional[dict], task
 
 
 def _send_once(client: "Client", method: str, path: str, body: t.Optional[dict], task: TimeBudget,
-               scopes: str) -> t.Any:
+               scopes: str, parse: t.Optional[t.Callable[[t.Any], t.Any]]) -> t.Any:
     try:
         with client.transport.quiet():
-            answer, _attempts, _headers = client.transport.get_json(method, path, None, task, body=body)
+            answer, _attempts, _headers = client.transport.get_json(method, path, None, task, body=body, parse=parse)
         return answer
     except APIError as exc:
         if exc.status == 403:
@@ -123,10 +127,6 @@ def is_volume_rate_limit(error: SnapfleetError) -> bool:
     return isinstance(error, APIError) and error.status == 429 and VOLUME_RATE_LIMITED in (error.api_message or "")
 
 
-def _contract(path: str, what: str) -> APIError:
-    return APIError(200, path, 1, detail="the answer does not match the API's contract: %s" % what, method="POST")
-
-
 def create_volume_snapshot(client: "Client", volume_id: str, name: str, tags: t.Sequence[str],
                            task: t.Optional[TimeBudget] = None) -> dict:
     """``POST /v2/volumes/{volume_id}/snapshots``: the new snapshot, normalised as the listings' are.
@@ -137,35 +137,28 @@ def create_volume_snapshot(client: "Client", volume_id: str, name: str, tags: t.
     path = paths.VOLUME_SNAPSHOTS % quote(volume_id, safe="")
     body = {"name": name, "tags": list(tags) or None}
     scopes = VOLUME_SNAPSHOT_SCOPE + (" and " + TAG_SCOPE if tags else "")
-    answer = _send(client, "POST", path, body, _task(client, task), scopes)
-    try:
-        if not isinstance(answer, dict) or not isinstance(answer.get("snapshot"), dict):
-            raise ValueError("the answer has no 'snapshot' object")
-        return normalize_snapshot(answer["snapshot"])
-    except ValueError as exc:
-        raise AnswerLost("POST", path, _contract(path, str(exc))) from None
+    return _send(client, "POST", path, body, _task(client, task), scopes, parse=_created_snapshot)
+
+
+def _created_snapshot(body: t.Any) -> dict:
+    """The snapshot of ``{"snapshot": {...}}``, normalised as the listings' are; ValueError otherwise."""
+    if not isinstance(body, dict) or not isinstance(body.get("snapshot"), dict):
+        raise ValueError("the answer has no 'snapshot' object")
+    return normalize_snapshot(body["snapshot"])
 
 
 def start_droplet_snapshot(client: "Client", droplet_id: str, name: str,
                            task: t.Optional[TimeBudget] = None) -> dict:
     """``POST /v2/droplets/{droplet_id}/actions`` ``{"type": "snapshot", "name": name}``: the action it started."""
     path = DROPLET_ACTIONS_PATH % quote(droplet_id, safe="")
-    answer = _send(client, "POST", path, {"type": "snapshot", "name": name}, _task(client, task),
-                   DROPLET_ACTION_SCOPES)
-    try:
-        return parse_action(answer)
-    except ValueError as exc:
-        raise AnswerLost("POST", path, _contract(path, str(exc))) from None
+    return _send(client, "POST", path, {"type": "snapshot", "name": name}, _task(client, task),
+                 DROPLET_ACTION_SCOPES, parse=parse_action)
 
 
 def get_action(client: "Client", action_id: t.Any, task: t.Optional[TimeBudget] = None) -> dict:
     """``GET /v2/actions/{action_id}``: the action as it stands."""
     path = ACTION_PATH % quote(str(action_id), safe="")
-    answer = _send(client, "GET", path, None, _task(client, task), ACTION_SCOPE)
-    try:
-        return parse_action(answer)
-    except ValueError as exc:
-        raise APIError(200, path, 1, detail="the answer does not match the API's contract: %s" % exc) from None
+    return _send(client, "GET", path, None, _task(client, task), ACTION_SCOPE, parse=parse_action)
 
 
 def parse_action(body: t.Any) -> dict:
