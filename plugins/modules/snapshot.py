@@ -9,7 +9,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: snapshot
 short_description: Take a snapshot of a DigitalOcean Droplet or volume when one is due
-version_added: 1.2.0
+version_added: 2.0.0
 description:
   - Takes a snapshot of one Droplet or one volume, with a name and tags.
   - With O(min_age), takes it only when the newest snapshot of that resource is older than O(min_age); otherwise it

@@ -9,7 +9,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: snapshot_coverage_info
 short_description: How well each DigitalOcean Droplet and volume is covered by snapshots, and what they cost
-version_added: 1.1.0
+version_added: 2.0.0
 description:
   - Answers, per source (a Droplet or a volume of the account), how many snapshots it has, how big they are, what they
     cost a month, which is the newest and how old it is, and whether it is stale.

@@ -9,7 +9,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: snapshot_retention
 short_description: Prune DigitalOcean snapshots with a retention policy (keep the last 7 daily, 4 weekly, ...)
-version_added: 1.1.0
+version_added: 2.0.0
 description:
   - Lists the snapshots in scope (the same query and filter options as P(snapfleet.digitalocean.snapshot_info#module)),
     applies a retention policy with the rules of restic's C(forget) to each group (by default each Droplet or volume),
