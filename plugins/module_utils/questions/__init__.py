@@ -1,5 +1,0 @@
-# -*- coding: utf-8 -*-
-# Copyright (c) snapfleet developers
-# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
-# SPDX-License-Identifier: GPL-3.0-or-later
-"""Questions: option specs with their defaults, the query as plain data, filters and the age grammar. Imports ``api``, ``http`` and ``errors``."""
