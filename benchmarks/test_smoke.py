@@ -77,7 +77,8 @@ def test_results_file_is_well_formed(quick: tuple[str, dict]) -> None:
     assert "Reproduce: `make bench`" in text
     assert "Quick run (`--quick`)" in text
     assert raw["errors"] == {}
-    for section in ("## client", "## limits", "## playbook", "## cpu", "## lookup", "## memory", "## per_host"):
+    for section in ("## client", "## limits", "## playbook", "## cpu", "## lookup", "## memory", "## per_host",
+                    "## coverage"):
         assert section in text
     found = tables(text)
     assert set(found) == {
@@ -92,6 +93,7 @@ def test_results_file_is_well_formed(quick: tuple[str, dict]) -> None:
         "Peak memory of the client alone (listing process; simulator in another process)",
         "5 hosts, each asking for its own Droplet's newest snapshot (400 Droplet snapshots, 2 pages of 200; 5 forks, "
         "10 ms latency)",
+        "A coverage question: 1,000 snapshots over 100 sources (10 GPU Droplets)",
     }
 
 
@@ -99,7 +101,7 @@ def test_every_target_has_a_verdict(quick: tuple[str, dict]) -> None:
     text, raw = quick
     header, *rows = tables(text)["Targets"]
     assert header == ["#", "target", "measured", "verdict"]
-    assert [row[0] for row in rows] == [str(i) for i in range(1, 11)]
+    assert [row[0] for row in rows] == [str(i) for i in range(1, 12)]
     assert all(row[3] in VERDICTS for row in rows)
     assert [t["verdict"] for t in raw["targets"]] == [row[3] for row in rows]
     # --quick never fetches community.digitalocean, and says so.
@@ -147,7 +149,7 @@ def test_lookup_and_playbook_counts(quick: tuple[str, dict]) -> None:
     assert {label: [(r["listings"], r["requests"]) for r in rs] for label, rs in lookup.items()} == {
         "uncached": [(5, 10)],  # one listing per host: each host renders in its own worker process
         "cached": [(1, 2)],
-        "five uncached": [(1, 2)],
+        "five uncached": [(5, 10)],  # each use reads the API: the lookup keeps no memo of a rendering
     }
     playbook = raw["results"]["playbook"]["runs"]
     assert {key: [r["requests"] for r in rs] for key, rs in playbook.items()} == {

@@ -217,8 +217,10 @@ def test_importing_the_options_imports_no_http_library():
     code = ("import sys\n"
             "import ansible_collections.snapfleet.digitalocean.plugins.module_utils.questions.options\n"
             "print(sorted(m for m in ('requests', 'urllib3') if m in sys.modules))\n")
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                          env=dict(os.environ))
+    # The child imports the collection from where this process does (ansible-test sets no PYTHONPATH).
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[]", done.stderr
 
 
