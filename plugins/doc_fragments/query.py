@@ -145,8 +145,10 @@ notes:
   - A listing is read with O(per_page) snapshots per page; the first page tells the total and the other pages
     are then requested at once (up to O(concurrency) at a time), within the API's rate limits.
   - "The listing guarantee: every snapshot that exists for the whole listing appears exactly once, no snapshot appears
-    twice, and one created or deleted while the listing is read may or may not appear. It holds, without failing,
-    while snapshots are only created (at the end of the list or anywhere) or only deleted (anywhere)."
+    twice, and one created or deleted while the listing is read may or may not appear. It holds while snapshots
+    are only created (at the end of the list or anywhere) or only deleted (anywhere), however many: when they change
+    faster than the listing can read them, it fails and says so instead of returning a partial list. At the defaults
+    (O(per_page=200), O(concurrency=50)) that takes more than about one change per request."
   - "The cost: a quiet listing of C(T) snapshots takes exactly C(ceil(T / per_page)) requests (at least 1). While
     the account changes, the pages that could hide a snapshot are read again, at most 2N+4 requests in all (N the
     pages of the largest C(meta.total) seen); a listing that would need more fails, saying the account changed

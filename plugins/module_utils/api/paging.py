@@ -9,8 +9,9 @@ Pure logic over a thread-safe ``read_page(number) -> Page`` callable (the client
 and it raises the collection's errors); no HTTP here.
 
 ``consistency: standard``: every snapshot that exists for the whole listing appears exactly
-once and none twice; one created or deleted meanwhile may or may not appear. It holds without
-failing while snapshots are only created or only deleted. A quiet listing of ``T`` snapshots
+once and none twice; one created or deleted meanwhile may or may not appear. It holds while
+snapshots are only created or only deleted; changes faster than the pages can be read make it
+raise IncompleteListingError, never return a partial list. A quiet listing of ``T`` snapshots
 costs exactly ``max(1, ceil(T / per_page))`` requests; a changing one at most ``2 * N + 4``
 (``N`` the pages of the largest ``meta.total`` seen), beyond which it raises
 IncompleteListingError. Its blind spot: creations and deletions that cancel out in
