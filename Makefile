@@ -71,8 +71,8 @@ help:
 	@echo "make venv-2.16    .venv-2.16: Python 3.10 + requirements-2.16.txt (ansible-core 2.16)"
 	@echo "make venv-2.21    .venv-2.21: Python 3.12 + requirements-2.21.txt (ansible-core 2.21)"
 	@echo "make venv-py39    .venv-py39: Python 3.9 + requirements-py39.txt (module_utils unit tests)"
-	@echo "make test         every gate, in order, stopping at the first failure:"
-	@echo "                  $(GATES)"
+	@echo "make test         every gate, stage by stage (a+b: side by side), stopping after a failed stage:"
+	@echo "                  $(STAGES)"
 	@echo "make sanity-2.16, units-2.21, integration-2.16, ...: one core only"
 	@echo "make integration-pytest   the integration tests by pytest on .venv (2.19), the quick loop"
 	@echo "make demo         build + install the collection to .demo/collections, run examples/demo.sh"
@@ -121,19 +121,17 @@ $(VENV39)/.done: requirements-py39.txt
 venvs: venv venv-2.16 venv-2.21 venv-py39
 
 # ---------------------------------------------------------------------------- the gates
-# `make test` runs the gates one after another (also under -j) and stops at the first failure
-# (`make test KEEP_GOING=1` runs them all and lists the failed ones);
-# each is timed (tools/gate.sh) and the last line printed is the test-count summary.
+# `make test` runs the gates stage by stage (tools/stages.sh; also under -j) and stops after the
+# first stage with a failed gate (`make test KEEP_GOING=1` runs them all and lists the failed ones).
+# Gates joined by "+" run side by side: they wait on loopback servers more than they compute.
+# Each gate is timed (tools/gate.sh) and the last line printed is the test-count summary.
+STAGES := lint meta unit+unit-py39 integration integration-2.19+contract sanity units ansible-lint docs-lint docs \
+          changelog-lint build importer ee bench-smoke
 test: venvs $(PRISM_DONE)
-	@rm -rf .cache/junit .cache/gates.txt
-	@failed=""; for gate in $(GATES); do \
-	    bash tools/gate.sh $$gate $(MAKE) $$gate-run && continue; \
-	    failed="$$failed $$gate"; \
-	    if [ -z "$(KEEP_GOING)" ]; then python tools/summary.py || true; echo "make test: gate '$$gate' failed"; exit 1; fi; \
-	done; \
-	python tools/summary.py; rc=$$?; \
-	if [ -n "$$failed" ]; then echo "make test: failed gates:$$failed"; python tools/summary.py >/dev/null 2>&1; tail -n 1 .cache/summary.txt; exit 1; fi; \
-	exit $$rc
+	@rm -rf .cache/junit .cache/gates.txt .cache/logs
+	@start=$$(date +%s); rc=0; KEEP_GOING="$(KEEP_GOING)" bash tools/stages.sh "$(MAKE)" $(STAGES) || rc=$$?; \
+	echo "make test: $$(( $$(date +%s) - start ))s of wall time"; \
+	python tools/summary.py || rc=1; exit $$rc
 
 # Each gate X is "X-run" (the work, no prerequisites re-checked) plus X (venv + X-run) so
 # that `make unit` etc. also work alone.
@@ -172,7 +170,7 @@ integration-2.21: venv-2.21
 	python tools/ansible_test.py --venv $(VENV221) -- integration --color no --continue-on-error --python 3.12
 # the same tests without ansible-test, on .venv (2.19): the quick loop while writing them
 integration-pytest: venv
-	bash tools/pytest-gate.sh integration-pytest tests/integration
+	bash tools/pytest-gate.sh integration-pytest tests/integration -n 2 --dist loadfile
 # The middle of the range for what the controller-side plugins meet in templates: 2.19 brought the
 # templating engine of lazy containers and data tags, and has bugs of its own there that 2.16 and
 # 2.21 do not (a lazy container it cannot deep-copy). The tests where templates hand the lookup and
@@ -180,7 +178,8 @@ integration-pytest: venv
 # and test_leaks.py, so that the token is checked at -vvvv (awkward tokens included) on every supported core.
 integration-2.19-run:
 	bash tools/pytest-gate.sh integration-2.19 tests/integration/test_report.py tests/integration/test_lookup_traffic.py \
-	    tests/integration/test_filters.py::test_terms_and_list_options_as_playbooks_write_them tests/integration/test_leaks.py
+	    tests/integration/test_filters.py::test_terms_and_list_options_as_playbooks_write_them tests/integration/test_leaks.py \
+	    -n 2 --dist loadfile
 
 # The contract tests run the plugins against Stoplight Prism serving the API's OpenAPI
 # description; Prism comes from npm, pinned by tools/prism/package-lock.json.
@@ -194,17 +193,31 @@ contract-run:
 	SNAPFLEET_REQUIRE_PRISM=1 bash tools/pytest-gate.sh contract tests/contract
 
 sanity: venv-2.16 venv-2.21
-# both cores run even when the first fails, so one `make sanity` shows every finding
+# Both cores run side by side (each sanity test uses one CPU), and both run even when one fails,
+# so one `make sanity` shows every finding; each core's output is printed whole once it is done.
+# ansible-test's sanity venvs (~/.ansible/test/venv) are shared by the cores, so they are made
+# first, one core after the other (--prime-venvs: quick once they exist).
 sanity-run:
-	@rc=0; $(MAKE) sanity-2.16 || rc=1; $(MAKE) sanity-2.21 || rc=1; exit $$rc
+	python tools/ansible_test.py --venv $(VENV216) -- sanity --color no --prime-venvs >/dev/null
+	python tools/ansible_test.py --venv $(VENV221) -- sanity --color no --prime-venvs >/dev/null
+	@mkdir -p .cache; rc=0; \
+	$(MAKE) sanity-2.16 > .cache/sanity-2.16.log 2>&1 & one=$$!; \
+	$(MAKE) sanity-2.21 > .cache/sanity-2.21.log 2>&1 & other=$$!; \
+	wait $$one || rc=1; wait $$other || rc=1; \
+	for core in 2.16 2.21; do echo "---- sanity $$core"; cat .cache/sanity-$$core.log; done; exit $$rc
 sanity-2.16: venv-2.16
 	python tools/ansible_test.py --venv $(VENV216) -- sanity --color no
 sanity-2.21: venv-2.21
 	python tools/ansible_test.py --venv $(VENV221) -- sanity --color no
 
 units: venv-2.16 venv-2.21
+# Both cores side by side, as sanity: the tests wait on loopback servers more than they compute.
 units-run:
-	@rc=0; $(MAKE) units-2.16 || rc=1; $(MAKE) units-2.21 || rc=1; exit $$rc
+	@mkdir -p .cache; rc=0; \
+	$(MAKE) units-2.16 > .cache/units-2.16.log 2>&1 & one=$$!; \
+	$(MAKE) units-2.21 > .cache/units-2.21.log 2>&1 & other=$$!; \
+	wait $$one || rc=1; wait $$other || rc=1; \
+	for core in 2.16 2.21; do echo "---- units $$core"; cat .cache/units-$$core.log; done; exit $$rc
 units-2.16: venv-2.16
 	@if [ -z "$$(find tests/unit -name 'test_*.py' 2>/dev/null | head -1)" ]; then echo "[units] skipped: no tests in tests/unit yet"; \
 	else python tools/ansible_test.py --venv $(VENV216) -- units --color no --python 3.10; fi

@@ -22,16 +22,22 @@ Why this exists:
   PyPI once and cached beside it). The stand-in accepts get-pip's command line.
 * Multi-version sanity tests (compile, import) look for ``python3.X`` on PATH; pyenv shims
   there may fail at run time, so a directory of links to the real interpreters (found by
-  tools/find-python.sh) is put first on PATH. Versions that do not exist on the machine are
+  tools/find-python.sh) is put first on PATH and the shims are taken off it. Versions that do not exist on the machine are
   skipped by ansible-test itself.
 * ansible-test units results (junit XML), and those the integration targets write to
   ``tests/output/junit/``, are copied to ``.cache/junit/`` for the summary.
 * The copy is self-contained: nothing outside the repository is linked in (the API contract
   the tests use is carried in tests/contract/api/).
+* Two runs with different venvs may run side by side (``make sanity`` runs both cores at
+  once): each has its own tree and its own directory of interpreter links, and the shared
+  get-pip seed is written under a lock, atomically. ansible-test's own sanity venvs under
+  ``~/.ansible/test/venv`` are shared, so a side-by-side run primes them first, one core after
+  the other (``sanity --prime-venvs``).
 """
 from __future__ import annotations
 
 import argparse
+import fcntl
 import hashlib
 import os
 import re
@@ -143,21 +149,25 @@ def pip_versions(venv_python: str) -> set[str]:
 def seed_get_pip(venv_python: str) -> None:
     cache = Path.home() / '.ansible' / 'test' / 'cache'
     cache.mkdir(parents=True, exist_ok=True)
-    for version in sorted(pip_versions(venv_python)):
-        wheel = f'pip-{version}-py3-none-any.whl'
-        if not (cache / wheel).exists():
-            log(f'fetching {wheel} from the package index')
-            subprocess.run([venv_python, '-m', 'pip', 'download', '--quiet', '--no-deps', '--only-binary=:all:',
-                            '--dest', str(cache), f'pip=={version}'], check=True)
-        script = cache / f"get_pip_{version.replace('.', '_')}.py"
-        content = GET_PIP_STANDIN.format(version=version, wheel=wheel)
-        if not script.exists() or script.read_text() != content:
-            script.write_text(content)
-            log(f'seeded {script}')
+    with open(cache / '.snapfleet-seed.lock', 'w', encoding='utf-8') as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # another core's run may be seeding the same files
+        for version in sorted(pip_versions(venv_python)):
+            wheel = f'pip-{version}-py3-none-any.whl'
+            if not (cache / wheel).exists():
+                log(f'fetching {wheel} from the package index')
+                subprocess.run([venv_python, '-m', 'pip', 'download', '--quiet', '--no-deps', '--only-binary=:all:',
+                                '--dest', str(cache), f'pip=={version}'], check=True)
+            script = cache / f"get_pip_{version.replace('.', '_')}.py"
+            content = GET_PIP_STANDIN.format(version=version, wheel=wheel)
+            if not script.exists() or script.read_text() != content:
+                partial = script.with_name(script.name + '.partial')
+                partial.write_text(content)
+                partial.replace(script)  # never half a script for a run that reads it now
+                log(f'seeded {script}')
 
 
-def python_links() -> Path:
-    links = cache_base() / 'pythons'
+def python_links(venv_name: str) -> Path:
+    links = cache_base() / ('pythons-' + venv_name.lstrip('.'))
     links.mkdir(parents=True, exist_ok=True)
     finder = REPO / 'tools' / 'find-python.sh'
     for version in PYTHON_VERSIONS:
@@ -187,14 +197,17 @@ def main() -> int:
 
     seed_get_pip(venv_python)
     tree = build_tree(venv.name)
-    links = python_links()
+    links = python_links(venv.name)
 
     env = dict(os.environ)
     # the copied tree must be the only collection ansible-test sees
     for var in ('PYTHONPATH', 'ANSIBLE_COLLECTIONS_PATH', 'ANSIBLE_COLLECTIONS_PATHS', 'VIRTUAL_ENV', 'PYTHONHOME'):
         env.pop(var, None)
+    # pyenv shims go too: ansible-test would find python3.6 there (sanity --prime-venvs tries every
+    # Python the core supports) and fail at run time; the links are the interpreters there are.
     env['PATH'] = os.pathsep.join([str(links), str(venv / 'bin')] + [
-        p for p in env.get('PATH', '').split(os.pathsep) if p and not p.startswith(str(REPO))])
+        p for p in env.get('PATH', '').split(os.pathsep)
+        if p and not p.startswith(str(REPO)) and not p.rstrip('/').endswith('/shims')])
 
     cmd = [str(ansible_test)] + args
     log(f'running in {tree}: {" ".join(cmd[1:])}')

@@ -30,8 +30,10 @@ python="${ANSIBLE_TEST_PYTHON_INTERPRETER:-python}"
 python="$("$python" -c 'import sys; print(sys.executable)')"
 "$python" -c 'import ansible, pytest, requests; print("harness: ansible-core %s on Python %s (%s)" % (ansible.__version__, __import__("platform").python_version(), __import__("sys").executable))'
 
+# Two pytest workers, each test file on one of them (its module-scoped playbook runs once): the
+# plays wait on processes and loopback as much as they compute.
 mkdir -p "$root/tests/output/junit"
 cd "$root"
 export PYTHONPATH="$collections"
-exec "$python" -m pytest -p no:cacheprovider -o junit_family=xunit2 \
+exec "$python" -m pytest -p no:cacheprovider -o junit_family=xunit2 -n 2 --dist loadfile \
     --junitxml "$root/tests/output/junit/integration-$target.xml" "$@"
