@@ -13,9 +13,14 @@ class ModuleDocFragment:
     argument spec's fallbacks, so it is named in prose. PLUGINS is the variant
     for lookups, with real env and vars entries read by set_options. A unit
     test keeps the two listing the same options, defaults and variables.
+    Each also says what the shared client needs (its requirements).
     """
 
     DOCUMENTATION = r"""
+requirements:
+  - python >= 3.9 (on the managed node)
+  - requests >= 2.25
+  - urllib3 >= 1.26.0
 options:
   token:
     description:
@@ -113,6 +118,9 @@ options:
 """
 
     PLUGINS = r"""
+requirements:
+  - requests >= 2.25
+  - urllib3 >= 1.26.0
 options:
   token:
     description:

@@ -23,9 +23,6 @@ description:
     an C(until) loop included.
 author:
   - snapfleet developers (@snapfleet)
-requirements:
-  - requests >= 2.25
-  - urllib3 >= 1.26.0
 extends_documentation_fragment:
   - snapfleet.digitalocean.connection.plugins
   - snapfleet.digitalocean.query

@@ -22,10 +22,6 @@ description:
     C(block_storage:read)), fails the task; it is never taken for "no sources".
 author:
   - snapfleet developers (@snapfleet)
-requirements:
-  - python >= 3.9 (on the managed node)
-  - requests >= 2.25
-  - urllib3 >= 1.26.0
 extends_documentation_fragment:
   - snapfleet.digitalocean.attributes
   - snapfleet.digitalocean.connection

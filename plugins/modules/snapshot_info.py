@@ -17,10 +17,6 @@ description:
   - Filters, sorts and trims the result with the same options as the P(snapfleet.digitalocean.snapshots#lookup) lookup.
 author:
   - snapfleet developers (@snapfleet)
-requirements:
-  - python >= 3.9 (on the managed node)
-  - requests >= 2.25
-  - urllib3 >= 1.26.0
 extends_documentation_fragment:
   - snapfleet.digitalocean.attributes
   - snapfleet.digitalocean.connection

@@ -28,10 +28,6 @@ description:
     deleting anything.
 author:
   - snapfleet developers (@snapfleet)
-requirements:
-  - python >= 3.9 (on the managed node)
-  - requests >= 2.25
-  - urllib3 >= 1.26.0
 extends_documentation_fragment:
   - snapfleet.digitalocean.attributes
   - snapfleet.digitalocean.connection

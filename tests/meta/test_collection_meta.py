@@ -9,7 +9,10 @@ Fast checks, no network: run by `make test` (gate "meta").
 
 from __future__ import annotations
 
+import json
+import os
 import re
+import subprocess
 from pathlib import Path
 
 import yaml
@@ -81,11 +84,22 @@ def test_dev_requirements_are_pinned() -> None:
         assert any(line.startswith('ansible-core==' + core) for line in lines), rel
 
 
-def test_runtime_requirements_match_the_module_docs() -> None:
-    """requirements.txt (for EEs) and the plugins' documented requirements agree."""
+def test_runtime_requirements_match_the_plugin_docs() -> None:
+    """requirements.txt (for EEs) and what ansible-doc shows for every plugin that talks to the API agree.
+
+    The requirements are written once, in the connection doc fragment; ansible-doc merges them in.
+    """
     assert _requirement_lines('requirements.txt') == ['requests>=2.25', 'urllib3>=1.26.0']
-    for plugin in ('plugins/modules/snapshot_info.py',):
-        path = ROOT / plugin
-        if path.exists():
-            assert 'requests >= 2.25' in path.read_text() or 'requests>=2.25' in path.read_text(), plugin
-            assert 'urllib3 >= 1.26.0' in path.read_text(), plugin
+    wanted = ['requests >= 2.25', 'urllib3 >= 1.26.0']
+    modules = sorted('snapfleet.digitalocean.' + p.stem for p in (ROOT / 'plugins' / 'modules').glob('*.py'))
+    for kind, names in (('module', modules), ('lookup', ['snapfleet.digitalocean.snapshots'])):
+        done = subprocess.run(['ansible-doc', '--json', '-t', kind, *names], capture_output=True, text=True, check=False,
+                              env=dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(ROOT / '.collections')))
+        assert done.returncode == 0, done.stderr
+        docs = json.loads(done.stdout)
+        assert sorted(docs) == sorted(names)
+        for name, doc in docs.items():
+            requirements = doc['doc']['requirements']
+            assert [r for r in requirements if not r.startswith('python ')] == wanted, name
+            # the modules run on the managed node, the lookup on the controller (ansible-core's own Python)
+            assert ('python >= 3.9 (on the managed node)' in requirements) == (kind == 'module'), name
