@@ -191,23 +191,11 @@ class Client:
 
     # -- deleting ---------------------------------------------------------------------------------
 
-    def delete_snapshot(self, snapshot_id: str) -> str:
-        """``DELETE /v2/snapshots/{snapshot_id}``: ``"deleted"`` or ``"gone"`` (see DeleteResult); raises else.
-
-        Raises APIError or TransportError when the DELETE failed or its outcome is unknown
-        (``delete_snapshots`` tells those apart). A 403 names the scope the token lacks (``snapshot:delete``).
-        """
-        with self.transport.quiet():
-            outcome, error = self._delete(snapshot_id, self._task())
-        if error is not None:
-            raise error
-        return outcome
-
     def delete_snapshots(self, ids: t.Sequence[str]) -> t.List[DeleteResult]:
         """Delete several snapshots, up to ``concurrency`` at once within the rate limits; in the order of ``ids``.
 
-        Never raises for one snapshot: each result has its outcome (see DeleteResult). The first
-        DELETE goes alone. After a 401, or a 403 before any DELETE succeeded (a token without the
+        Never raises for one snapshot: each result has its outcome (see DeleteResult); a 403 names
+        the scope the token lacks (``snapshot:delete``). The first DELETE goes alone. After a 401, or a 403 before any DELETE succeeded (a token without the
         ``snapshot:delete`` scope), no further DELETE is sent: the rest are ``not_tried``.
         """
         task = self._task()

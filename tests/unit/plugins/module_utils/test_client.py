@@ -13,7 +13,7 @@ import typing as t
 import pytest
 
 from ansible_collections.snapfleet.digitalocean.plugins.module_utils.api import client as api
-from ansible_collections.snapfleet.digitalocean.plugins.module_utils.api.client import Client
+from ansible_collections.snapfleet.digitalocean.plugins.module_utils.api.client import Client, DeleteResult
 from ansible_collections.snapfleet.digitalocean.plugins.module_utils.errors import APIError
 from ansible_collections.snapfleet.digitalocean.tests.simulator import Fault, Simulator, make_snapshots
 from ansible_collections.snapfleet.digitalocean.tests.unit.plugins.helpers import (
@@ -299,8 +299,8 @@ def test_delete_snapshot_deleted_then_gone(make_sim):
     sim = make_sim(snapshots=SNAPSHOTS)
     victim = SNAPSHOTS[3]["id"]
     with _client(sim) as client:
-        assert client.delete_snapshot(victim) == "deleted"
-        assert client.delete_snapshot(" %s " % victim) == "gone"
+        assert client.delete_snapshots([victim]) == [DeleteResult(victim, "deleted")]
+        assert client.delete_snapshots([" %s " % victim]) == [DeleteResult(victim, "gone")]
     assert [(r.method, r.path, r.status) for r in sim.requests] == [
         ("DELETE", "/v2/snapshots/" + victim, 204), ("DELETE", "/v2/snapshots/" + victim, 404)]
     assert victim not in [s["id"] for s in sim.snapshots]
@@ -308,9 +308,11 @@ def test_delete_snapshot_deleted_then_gone(make_sim):
 
 def test_delete_without_the_delete_scope_names_the_scope(make_sim):
     sim = make_sim(snapshots=SNAPSHOTS, read_only_tokens=["read-only-token-0001"])
-    with _client(sim, token="read-only-token-0001") as client, pytest.raises(APIError) as caught:
-        client.delete_snapshot(SNAPSHOTS[0]["id"])
-    error = caught.value
+    with _client(sim, token="read-only-token-0001") as client:
+        (result,) = client.delete_snapshots([SNAPSHOTS[0]["id"]])
+    assert result.outcome == "failed"
+    error = result.error
+    assert isinstance(error, APIError)
     assert (error.status, error.method, error.attempts) == (403, "DELETE", 1)
     assert str(error).startswith("DigitalOcean API error: DELETE /v2/snapshots/%s answered HTTP 403; " % SNAPSHOTS[0]["id"])
     assert "snapshot:delete scope" in str(error)
@@ -324,7 +326,7 @@ def test_delete_is_retried_on_429_and_5xx(make_sim, status):
     sim.add_fault(Fault("status", path="/v2/snapshots/*", status=status, retry_after=0 if status == 429 else None,
                         times=1))
     with _client(sim, retries=2) as client:
-        assert client.delete_snapshot(SNAPSHOTS[0]["id"]) == "deleted"
+        assert client.delete_snapshots([SNAPSHOTS[0]["id"]]) == [DeleteResult(SNAPSHOTS[0]["id"], "deleted")]
     assert [r.status for r in sim.requests] == [status, 204]
 
 
