@@ -152,11 +152,16 @@ def seed_get_pip(venv_python: str) -> None:
     with open(cache / '.snapfleet-seed.lock', 'w', encoding='utf-8') as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # another core's run may be seeding the same files
         for version in sorted(pip_versions(venv_python)):
-            wheel = f'pip-{version}-py3-none-any.whl'
-            if not (cache / wheel).exists():
-                log(f'fetching {wheel} from the package index')
+            # pip 20.3.4 (for Python 2.7) is a py2.py3 wheel: the name is found, not assumed
+            wheels = sorted(cache.glob(f'pip-{version}-*.whl'))
+            if not wheels:
+                log(f'fetching pip {version} from the package index')
                 subprocess.run([venv_python, '-m', 'pip', 'download', '--quiet', '--no-deps', '--only-binary=:all:',
                                 '--dest', str(cache), f'pip=={version}'], check=True)
+                wheels = sorted(cache.glob(f'pip-{version}-*.whl'))
+            if not wheels:
+                raise SystemExit(f'pip download left no pip-{version} wheel in {cache}')
+            wheel = wheels[0].name
             script = cache / f"get_pip_{version.replace('.', '_')}.py"
             content = GET_PIP_STANDIN.format(version=version, wheel=wheel)
             if not script.exists() or script.read_text() != content:

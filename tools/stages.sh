@@ -16,11 +16,11 @@ failed=""
 for stage in "$@"; do
     IFS=+ read -r -a gates <<< "$stage"
     if [ "${#gates[@]}" -eq 1 ]; then
-        bash tools/gate.sh "${gates[0]}" $make "${gates[0]}-run" || failed="$failed ${gates[0]}"
+        bash tools/gate.sh "${gates[0]}" "$make" "${gates[0]}-run" || failed="$failed ${gates[0]}"
     else
         pids=()
         for gate in "${gates[@]}"; do
-            bash tools/gate.sh "$gate" $make "$gate-run" > ".cache/logs/$gate.log" 2>&1 &
+            bash tools/gate.sh "$gate" "$make" "$gate-run" > ".cache/logs/$gate.log" 2>&1 &
             pids+=("$!")
         done
         for i in "${!gates[@]}"; do
