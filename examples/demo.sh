@@ -14,7 +14,9 @@
 # Then examples/demo.yml lists snapshots with the module and the lookup,
 # examples/report.yml writes an HTML report (examples/output/snapshot_report.html, or
 # DEMO_REPORT=/some/path.html), and examples/prune.yml shows a retention plan in check mode
-# with --diff; against the simulator only, it then deletes a small reviewed plan.
+# with --diff; against the simulator only, it then deletes a small reviewed plan. Last,
+# examples/rotate.yml shows a nightly rotation in check mode with --diff; against the simulator
+# only, it then runs for real twice: the first takes the snapshots that are due, the second none.
 set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -59,7 +61,8 @@ echo "=== snapfleet.digitalocean demo"
 echo "Collection: $ANSIBLE_COLLECTIONS_PATH/ansible_collections/snapfleet/digitalocean"
 if [ -n "$token_var" ]; then
     echo "A DigitalOcean token is set (\$$token_var): reading your REAL account at ${DIGITALOCEAN_API_URL:-https://api.digitalocean.com}."
-    echo "Read only: the collection sends GET requests and nothing else. Unset the token to use the simulator."
+    echo "Read only: every playbook runs in check mode or only reads, so the collection sends GET requests and"
+    echo "nothing else. Unset the token to use the simulator."
 else
     # The simulator ships in tests/, which an installed collection may not have: run it from the work tree.
     if [ ! -e "$repo/.collections/ansible_collections/snapfleet/digitalocean" ]; then
@@ -112,6 +115,16 @@ if [ -n "$token_var" ]; then
 else
     echo "Then, against the simulator only, a real run of a small reviewed plan."
     "$playbook" -i "$work/inventory.ini" "$examples/prune.yml" --diff -e demo_real_run=true
+fi
+
+echo "=== 4. examples/rotate.yml: a nightly rotation of everything tagged backup, in check mode with --diff"
+"$playbook" -i "$work/inventory.ini" "$examples/rotate.yml" --check --diff
+if [ -n "$token_var" ]; then
+    echo "Your real account: check mode only, no snapshot is taken."
+else
+    echo "=== 4b. Against the simulator: the rotation for real, then again: the second run changes nothing."
+    "$playbook" -i "$work/inventory.ini" "$examples/rotate.yml"
+    "$playbook" -i "$work/inventory.ini" "$examples/rotate.yml"
 fi
 
 echo "=== Done"

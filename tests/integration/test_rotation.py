@@ -28,6 +28,7 @@ from ansible_collections.snapfleet.digitalocean.tests.simulator.sources import S
 PLAYBOOK = "../../../examples/rotate.yml"
 TAKE = "Take a snapshot of each one that is due"
 PRUNE = "Prune each one's rotation snapshots to the policy"
+SUMMARY = "Summary"
 DAYS = 10
 TODAY = datetime.datetime.now(datetime.timezone.utc).date()
 #: keep_weekly 0, so that the plan is keep_daily's alone: the 7 newest days of rotation snapshots.
@@ -140,6 +141,7 @@ def test_check_mode_with_diff_sends_only_reads_and_shows_the_plan(runs):
     assert prune == {rid: sorted(rotation_plan(found["start"], rid)) for rid in tagged_ids()}
     assert all(len(ids) == DAYS - 7 for ids in prune.values())
     assert "newest snapshot of volume %s" % TAGGED["volume"][0].id in run.stdout  # the --diff
+    assert run.result(SUMMARY)["msg"] == "2 resources; 2 snapshots would be taken; 6 snapshots would be pruned"
 
 
 def test_the_first_run_takes_one_snapshot_of_each_tagged_resource_and_prunes_to_the_policy(runs):
@@ -171,6 +173,7 @@ def test_the_first_run_takes_one_snapshot_of_each_tagged_resource_and_prunes_to_
     take = {r["item"]["id"]: r for r in run.result(TAKE)["results"]}
     for snap in new:
         assert take[snap["resource_id"]]["snapshot"]["id"] == snap["id"]
+    assert run.result(SUMMARY)["msg"] == "2 resources; 2 snapshots taken; 8 snapshots pruned"
 
 
 def test_the_second_run_is_all_ok_and_changes_nothing(runs):
@@ -182,3 +185,4 @@ def test_the_second_run_is_all_ok_and_changes_nothing(runs):
     assert found["after_second"] == found["after_first"]
     for result in run.result(TAKE)["results"]:
         assert result["changed"] is False and result["msg"].startswith("not due: ")
+    assert run.result(SUMMARY)["msg"] == "2 resources; 0 snapshots taken; 0 snapshots pruned"
