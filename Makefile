@@ -47,7 +47,10 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 export ANSIBLE_NOCOLOR := 1
 export ANSIBLE_FORCE_COLOR := 0
 
-GATES := lint meta unit unit-py39 integration integration-2.19 contract sanity units ansible-lint docs-lint docs changelog-lint build importer ee bench-smoke
+# The gates of `make test`, stage by stage (tools/stages.sh): gates joined by "+" run side by side.
+STAGES := lint meta unit+unit-py39 integration integration-2.19+contract sanity units ansible-lint docs-lint docs \
+          changelog-lint build importer ee bench-smoke
+GATES := $(subst +, ,$(STAGES))
 
 # The "with" leg of the CA-bundle/proxy matrix (CONTRIBUTING.md): the pytest unit gate runs with
 # every CA-bundle variable set to certifi's bundle and every proxy variable set to a loopback port
@@ -125,8 +128,6 @@ venvs: venv venv-2.16 venv-2.21 venv-py39
 # first stage with a failed gate (`make test KEEP_GOING=1` runs them all and lists the failed ones).
 # Gates joined by "+" run side by side: they wait on loopback servers more than they compute.
 # Each gate is timed (tools/gate.sh) and the last line printed is the test-count summary.
-STAGES := lint meta unit+unit-py39 integration integration-2.19+contract sanity units ansible-lint docs-lint docs \
-          changelog-lint build importer ee bench-smoke
 test: venvs $(PRISM_DONE)
 	@rm -rf .cache/junit .cache/gates.txt .cache/logs
 	@start=$$(date +%s); rc=0; KEEP_GOING="$(KEEP_GOING)" bash tools/stages.sh "$(MAKE)" $(STAGES) || rc=$$?; \
@@ -192,6 +193,16 @@ contract: $(PRISM_DONE)
 contract-run:
 	SNAPFLEET_REQUIRE_PRISM=1 bash tools/pytest-gate.sh contract tests/contract
 
+# $(call both_cores,X): X-2.16 and X-2.21 side by side; both run even when one fails, and each
+# core's output is printed whole once both are done.
+define both_cores
+mkdir -p .cache; rc=0; \
+$(MAKE) $(1)-2.16 > .cache/$(1)-2.16.log 2>&1 & one=$$!; \
+$(MAKE) $(1)-2.21 > .cache/$(1)-2.21.log 2>&1 & other=$$!; \
+wait $$one || rc=1; wait $$other || rc=1; \
+for core in 2.16 2.21; do echo "---- $(1) $$core"; cat .cache/$(1)-$$core.log; done; exit $$rc
+endef
+
 sanity: venv-2.16 venv-2.21
 # Both cores run side by side (each sanity test uses one CPU), and both run even when one fails,
 # so one `make sanity` shows every finding; each core's output is printed whole once it is done.
@@ -200,11 +211,7 @@ sanity: venv-2.16 venv-2.21
 sanity-run:
 	python tools/ansible_test.py --venv $(VENV216) -- sanity --color no --prime-venvs >/dev/null
 	python tools/ansible_test.py --venv $(VENV221) -- sanity --color no --prime-venvs >/dev/null
-	@mkdir -p .cache; rc=0; \
-	$(MAKE) sanity-2.16 > .cache/sanity-2.16.log 2>&1 & one=$$!; \
-	$(MAKE) sanity-2.21 > .cache/sanity-2.21.log 2>&1 & other=$$!; \
-	wait $$one || rc=1; wait $$other || rc=1; \
-	for core in 2.16 2.21; do echo "---- sanity $$core"; cat .cache/sanity-$$core.log; done; exit $$rc
+	@$(call both_cores,sanity)
 sanity-2.16: venv-2.16
 	python tools/ansible_test.py --venv $(VENV216) -- sanity --color no
 sanity-2.21: venv-2.21
@@ -213,11 +220,7 @@ sanity-2.21: venv-2.21
 units: venv-2.16 venv-2.21
 # Both cores side by side, as sanity: the tests wait on loopback servers more than they compute.
 units-run:
-	@mkdir -p .cache; rc=0; \
-	$(MAKE) units-2.16 > .cache/units-2.16.log 2>&1 & one=$$!; \
-	$(MAKE) units-2.21 > .cache/units-2.21.log 2>&1 & other=$$!; \
-	wait $$one || rc=1; wait $$other || rc=1; \
-	for core in 2.16 2.21; do echo "---- units $$core"; cat .cache/units-$$core.log; done; exit $$rc
+	@$(call both_cores,units)
 units-2.16: venv-2.16
 	@if [ -z "$$(find tests/unit -name 'test_*.py' 2>/dev/null | head -1)" ]; then echo "[units] skipped: no tests in tests/unit yet"; \
 	else python tools/ansible_test.py --venv $(VENV216) -- units --color no --python 3.10; fi
