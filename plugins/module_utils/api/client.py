@@ -195,8 +195,8 @@ class Client:
         """Delete several snapshots, up to ``concurrency`` at once within the rate limits; in the order of ``ids``.
 
         Never raises for one snapshot: each result has its outcome (see DeleteResult); a 403 names
-        the scope the token lacks (``snapshot:delete``). The first DELETE goes alone. After a 401, or a 403 before any DELETE succeeded (a token without the
-        ``snapshot:delete`` scope), no further DELETE is sent: the rest are ``not_tried``.
+        the scope the token lacks (``snapshot:delete``). The first DELETE goes alone. After a 401,
+        or a 403 before any DELETE succeeded, no further DELETE is sent: the rest are ``not_tried``.
         """
         task = self._task()
         ids = list(ids)
