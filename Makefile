@@ -148,8 +148,14 @@ lint-run:
 	echo "pycodestyle (as ansible-test pep8) on $$(echo "$$files" | wc -w) files"; \
 	python -m pycodestyle --max-line-length 160 --config /dev/null --ignore $(PEP8_IGNORE) $$files
 
+# The carried contract equals ../shared's less its prose, where ../shared is beside the clone
+# (a reference to check against, never read by the tests).
+SHARED_CONTRACT := ../shared/api/digitalocean-snapshots.openapi.yaml
 meta-run:
 	bash tools/pytest-gate.sh meta tests/meta
+	@if [ -f $(SHARED_CONTRACT) ]; then \
+	    python tools/contract_facts.py --check $(SHARED_CONTRACT) tests/contract/api/snapshots.openapi.yaml; \
+	else echo "meta: no $(SHARED_CONTRACT) beside this clone: the carried contract is not compared with it"; fi
 
 unit-run:
 	$(WITH_CA_PROXY) bash tools/pytest-gate.sh unit tests/unit -n 2
